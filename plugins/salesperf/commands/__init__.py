@@ -1,0 +1,1 @@
+"""Subcommands of `salesperf`; each module exposes ``register(subparsers)``."""
