@@ -180,7 +180,9 @@ def create_database(warehouse: Warehouse, dbname: str, *, drop_first: bool = Fal
 
     with connect(warehouse, autocommit=True) as conn:
         if drop_first:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname)))
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
+            )
         exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
@@ -191,7 +193,9 @@ def drop_database(warehouse: Warehouse, dbname: str) -> None:
     from psycopg import sql
 
     with connect(warehouse, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname)))
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
+        )
 
 
 # --------------------------------------------------------------------------- embedded server
@@ -279,7 +283,11 @@ def ensure_embedded() -> str:
                 _start_embedded(base, data)
             except subprocess.CalledProcessError as exc:
                 log = base / "postgres.log"
-                tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+                tail = (
+                    log.read_text(errors="replace").strip().splitlines()[-1:]
+                    if log.exists()
+                    else []
+                )
                 detail = (tail or [exc.stderr.strip() if exc.stderr else str(exc)])[-1]
                 raise WarehouseError(
                     f"could not start the embedded PostgreSQL in {data}: {detail}"
@@ -297,8 +305,16 @@ def _start_embedded(base: Path, data: Path) -> None:
     _prepare_permissions(data)
     if not (data / "PG_VERSION").exists():
         _run_as_owner(
-            [_bin("initdb"), "-D", str(data), "--auth=trust", "--encoding=UTF8",
-             "--locale=C.UTF-8", "-U", EMBEDDED_USER]
+            [
+                _bin("initdb"),
+                "-D",
+                str(data),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "-U",
+                EMBEDDED_USER,
+            ]
         )
     log = base / "postgres.log"
     if os.geteuid() == 0 and not log.exists():
@@ -311,13 +327,17 @@ def _start_embedded(base: Path, data: Path) -> None:
         f"-h 127.0.0.1 -p {embedded_port()} -c unix_socket_directories='' "
         "-c max_connections=200 -c shared_buffers=256MB -c fsync=on"
     )
-    _run_as_owner([_bin("pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w",
-                   "-t", "60", "start"], timeout=90)
+    _run_as_owner(
+        [_bin("pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"],
+        timeout=90,
+    )
     for _ in range(60):
         if _is_accepting(embedded_url("postgres")):
             return
         time.sleep(0.5)
-    raise WarehouseError(f"embedded PostgreSQL started but does not accept connections on port {embedded_port()}")
+    raise WarehouseError(
+        f"embedded PostgreSQL started but does not accept connections on port {embedded_port()}"
+    )
 
 
 def embedded_running() -> bool:

@@ -230,7 +230,11 @@ ENTITIES: dict[str, Entity] = {
                 C("level_key", description="region name, team id or rep id; null for company"),
                 C("period_type", required=True, description="year, quarter or month"),
                 C("period_start", "date", True),
-                C("metric", required=True, description="revenue, deals_won, new_customers, activities"),
+                C(
+                    "metric",
+                    required=True,
+                    description="revenue, deals_won, new_customers, activities",
+                ),
                 C("value", "numeric(18,2)", True),
                 C("currency"),
                 UPDATED,

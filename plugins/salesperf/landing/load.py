@@ -73,9 +73,9 @@ def merge_rows(
 
     conn.execute(sql.SQL("drop table if exists {}").format(tmp))
     conn.execute(
-        sql.SQL(
-            "create temp table {} on commit drop as select {} from {} with no data"
-        ).format(tmp, col_idents, target)
+        sql.SQL("create temp table {} on commit drop as select {} from {} with no data").format(
+            tmp, col_idents, target
+        )
     )
     n = 0
     with conn.cursor().copy(sql.SQL("copy {} ({}) from stdin").format(tmp, col_idents)) as cp:
@@ -93,9 +93,7 @@ def merge_rows(
         return result
     # Duplicate keys inside one batch: keep the last one delivered (ctid order = COPY order).
     conn.execute(
-        sql.SQL(
-            "delete from {t} a using {t} b where a.id = b.id and a.ctid < b.ctid"
-        ).format(t=tmp)
+        sql.SQL("delete from {t} a using {t} b where a.id = b.id and a.ctid < b.ctid").format(t=tmp)
     )
     insert_cols = copy_cols + ["_source", "_extracted_at", "_batch_id", "_deleted_at"]
     updates = [c for c in copy_cols if c != "id"] + ["_extracted_at", "_batch_id", "_deleted_at"]

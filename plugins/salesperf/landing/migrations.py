@@ -125,6 +125,13 @@ OPS_DDL = [
         sent_at         timestamptz
     );
     """,
+    # 2: email outbox keeps the exact message bytes (so an interrupted run resumes with the
+    # same message and Message-ID) and the envelope sender; index for the sender's queue scan
+    """
+    alter table ops.email_outbox add column if not exists body bytea;
+    alter table ops.email_outbox add column if not exists updated_at timestamptz;
+    create index if not exists email_outbox_status_idx on ops.email_outbox (status, id);
+    """,
 ]
 
 

@@ -1,0 +1,93 @@
+"""Every DAG file imports cleanly, is thin, and carries tags, an owner and retries."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from salesperf import airflow_env, config
+
+DAG_FILES = sorted(p for p in config.DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
+# Modules too heavy to import at the top of a DAG file: every scheduler parse would pay.
+HEAVY = ("pandas", "great_expectations", "dbt", "cosmos", "matplotlib", "openpyxl", "psycopg")
+
+_PROBE = r"""
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+out = {"errors": {k: v[-2000:] for k, v in bag.import_errors.items()}, "dags": {}}
+for dag_id, dag in bag.dags.items():
+    out["dags"][dag_id] = {
+        "tags": sorted(dag.tags or []),
+        "fileloc": dag.fileloc,
+        "tasks": [
+            {"task_id": t.task_id, "owner": t.owner, "retries": t.retries} for t in dag.tasks
+        ],
+    }
+print("@@" + json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def dagbag(server, tmp_path_factory):
+    env = airflow_env.environment(server, create_metadata_db=False)
+    env["AIRFLOW_HOME"] = str(tmp_path_factory.mktemp("airflow_home"))
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(config.DAGS_DIR)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("@@"))
+    return json.loads(line[2:])
+
+
+def test_there_are_dag_files():
+    assert DAG_FILES, f"no DAG files in {config.DAGS_DIR}"
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag["errors"] == {}
+
+
+def test_every_file_defines_a_dag(dagbag):
+    files_with_dags = {Path(d["fileloc"]).name for d in dagbag["dags"].values()}
+    assert {p.name for p in DAG_FILES} <= files_with_dags
+
+
+def test_tags_owner_retries(dagbag):
+    problems = []
+    for dag_id, dag in dagbag["dags"].items():
+        if not dag["tags"]:
+            problems.append(f"{dag_id}: no tags")
+        for t in dag["tasks"]:
+            if not t["owner"] or t["owner"] == "airflow":
+                problems.append(f"{dag_id}.{t['task_id']}: no owner")
+            if t["retries"] < 1:
+                problems.append(f"{dag_id}.{t['task_id']}: no retries")
+    assert problems == []
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_dag_file_is_thin(path):
+    source = path.read_text()
+    tree = ast.parse(source)
+    heavy = []
+    for node in tree.body:  # top level only: imports inside tasks are fine
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        heavy += [n for n in names if n.split(".")[0] in HEAVY]
+    assert heavy == [], f"heavy top-level imports in {path.name}: {heavy}"
+    assert len(source.splitlines()) <= 150, f"{path.name} is not thin"
+    assert 'if __name__ == "__main__":' in source
