@@ -1,0 +1,7 @@
+-- Region month targets: entered ones kept, the rest of each company month shared by weight.
+select
+    {{ target_key('level', 'level_key', "'month'", 'month_start', 'metric') }} as target_key,
+    *
+from (
+    {{ decompose_level(ref('int_targets__company_months'), 'region') }}
+) as decomposed

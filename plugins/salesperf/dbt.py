@@ -1,0 +1,170 @@
+"""Running the dbt project: a CLI wrapper and the Cosmos configuration for the DAG.
+
+dbt always runs as a subprocess of this virtualenv's ``dbt`` with the resolved warehouse's
+environment (``Warehouse.env()``), so the CLI, tests and Airflow share one profile and no
+dbt global state leaks between runs. Nothing here downloads anything: the project has no
+dbt packages, and anonymous usage statistics are off.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from salesperf import config
+from salesperf.warehouse import Warehouse, resolve
+
+PROFILE_NAME = "salesperf"
+TARGET_NAME = "default"
+MARTS_SCHEMA = "marts"
+
+
+class DbtError(RuntimeError):
+    """dbt exited with a non-zero code; the message names the command and the last lines."""
+
+
+@dataclass
+class DbtResult:
+    args: list[str]
+    returncode: int
+    stdout: str
+
+    @property
+    def success(self) -> bool:
+        return self.returncode == 0
+
+    def tail(self, lines: int = 25) -> str:
+        return "\n".join(self.stdout.splitlines()[-lines:])
+
+
+def dbt_executable() -> str:
+    exe = Path(sys.executable).with_name("dbt")
+    return str(exe) if exe.exists() else "dbt"
+
+
+def dbt_env(warehouse: Warehouse | None = None) -> dict[str, str]:
+    """Environment for a dbt process: the warehouse credentials and no network calls."""
+    wh = warehouse or resolve()
+    return {
+        **os.environ,
+        **wh.env(),
+        "DBT_PROFILES_DIR": str(config.DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(config.DBT_PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_VERSION_CHECK": "false",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def run_dbt(
+    args: list[str],
+    warehouse: Warehouse | None = None,
+    target_path: str | Path | None = None,
+    log_path: str | Path | None = None,
+    *,
+    check: bool = True,
+    capture: bool = True,
+    timeout: float | None = None,
+) -> DbtResult:
+    """Run ``dbt <args>`` in the project with the warehouse's credentials.
+
+    ``target_path``/``log_path`` keep concurrent runs (tests, Airflow, a developer) from
+    sharing one partial-parse state. With ``check`` a failed run raises :class:`DbtError`.
+    """
+    cmd = [dbt_executable(), *args]
+    extra: list[str] = []
+    if target_path is not None:
+        extra += ["--target-path", str(target_path)]
+    if log_path is not None:
+        extra += ["--log-path", str(log_path)]
+    # Options that belong to the sub-command go after it (dbt 1.11 accepts them there).
+    cmd = [cmd[0], *args[:1], *extra, *args[1:]] if args else cmd
+    proc = subprocess.run(
+        cmd,
+        cwd=config.DBT_PROJECT_DIR,
+        env=dbt_env(warehouse),
+        stdout=subprocess.PIPE if capture else None,
+        stderr=subprocess.STDOUT if capture else None,
+        text=True,
+        timeout=timeout,
+    )
+    result = DbtResult(cmd[1:], proc.returncode, proc.stdout or "")
+    if check and not result.success:
+        raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{result.tail()}")
+    return result
+
+
+def transform(
+    warehouse: Warehouse | None = None,
+    *,
+    full_refresh: bool = False,
+    target_path: str | Path | None = None,
+    log_path: str | Path | None = None,
+    vars_yaml: str | None = None,
+    capture: bool = True,
+) -> list[DbtResult]:
+    """seed + snapshot + build: everything ``salesperf transform`` and tests need."""
+    common = ["--vars", vars_yaml] if vars_yaml else []
+    steps = [
+        ["seed", *(["--full-refresh"] if full_refresh else []), *common],
+        ["snapshot", *common],
+        ["build", "--exclude", "resource_type:seed", "resource_type:snapshot", *common],
+    ]
+    if full_refresh:
+        steps[2].append("--full-refresh")
+    return [
+        run_dbt(s, warehouse, target_path=target_path, log_path=log_path, capture=capture)
+        for s in steps
+    ]
+
+
+# --- Cosmos (imported lazily: only the DAG needs these) ------------------------------------
+
+
+def cosmos_project_config():
+    from cosmos import ProjectConfig
+
+    return ProjectConfig(
+        dbt_project_path=config.DBT_PROJECT_DIR,
+        install_dbt_deps=False,
+        partial_parse=True,
+    )
+
+
+def cosmos_profile_config():
+    from cosmos import ProfileConfig
+    from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+    return ProfileConfig(
+        profile_name=PROFILE_NAME,
+        target_name=TARGET_NAME,
+        profile_mapping=PostgresUserPasswordProfileMapping(
+            conn_id="warehouse", profile_args={"schema": "analytics"}
+        ),
+    )
+
+
+def cosmos_execution_config():
+    from cosmos import ExecutionConfig
+    from cosmos.constants import ExecutionMode
+
+    return ExecutionConfig(
+        execution_mode=ExecutionMode.LOCAL,
+        dbt_executable_path=dbt_executable(),
+    )
+
+
+def cosmos_render_config(**kwargs):
+    from cosmos import RenderConfig
+    from cosmos.constants import LoadMode, TestBehavior
+
+    return RenderConfig(
+        load_method=LoadMode.DBT_LS,
+        test_behavior=TestBehavior.AFTER_EACH,
+        dbt_deps=False,
+        emit_datasets=False,
+        **kwargs,
+    )
