@@ -1,0 +1,55 @@
+{#- Small helpers shared by the appraisal, reward and improvement models. -#}
+
+{#- The business date the rules are evaluated at (int_calendar__as_of_date: var as_of_date,
+    else the latest event in the data). A period counts as closed (rewards, plans) only when
+    it ended before this date. -#}
+{% macro appraisal_as_of_date() -%}
+  (select as_of_date from {{ ref('int_calendar__as_of_date') }})
+{%- endmacro %}
+
+{#- The last day of a period given its type ('month'|'quarter'|'year') and start. -#}
+{% macro period_end(period_type, period_start) -%}
+  (cast({{ period_start }} as date)
+   + case {{ period_type }}
+       when 'month' then interval '1 month'
+       when 'quarter' then interval '3 months'
+       else interval '1 year' end
+   - interval '1 day')::date
+{%- endmacro %}
+
+{#- The start of the period `n` periods after (negative: before) a period start. -#}
+{% macro period_shift(period_type, period_start, n) -%}
+  (cast({{ period_start }} as date)
+   + ({{ n }}) * case {{ period_type }}
+       when 'month' then interval '1 month'
+       when 'quarter' then interval '3 months'
+       else interval '1 year' end)::date
+{%- endmacro %}
+
+{#- A comparison whose operator is data (a rule seed column): '<', '<=', '>', '>='. -#}
+{% macro compare(lhs, operator, rhs) -%}
+  (case {{ operator }}
+     when '<' then {{ lhs }} < {{ rhs }}
+     when '<=' then {{ lhs }} <= {{ rhs }}
+     when '>' then {{ lhs }} > {{ rhs }}
+     when '>=' then {{ lhs }} >= {{ rhs }}
+   end)
+{%- endmacro %}
+
+{#- Stable reward id: md5 of rule, rep and period (and, for a clawback, the reward it
+    takes back), so rebuilding the marts never changes an id. -#}
+{% macro reward_id(rule_id, rep_id, period_type, period_start, references_reward_id='null') -%}
+  md5(concat_ws('|', {{ rule_id }}, {{ rep_id }}, {{ period_type }},
+                cast({{ period_start }} as text), {{ references_reward_id }}))
+{%- endmacro %}
+
+{#- A number for a reason text: rounded, thousands separated. -#}
+{% macro fmt_num(expr, decimals=0) -%}
+  trim(to_char(round(cast({{ expr }} as numeric), {{ decimals }}),
+       'FM999,999,999,990{% if decimals > 0 %}.{{ '0' * decimals }}{% endif %}'))
+{%- endmacro %}
+
+{#- A ratio as a percentage text, e.g. 1.125 -> '112.5%'. -#}
+{% macro fmt_pct(expr) -%}
+  ({{ fmt_num('100 * (' ~ expr ~ ')', 1) }} || '%')
+{%- endmacro %}
