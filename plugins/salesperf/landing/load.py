@@ -1,7 +1,8 @@
 """Bulk loading into landing tables: ``COPY`` into a temp table, then merge by key.
 
-Every source (CRM database, file exports) lands rows through :func:`merge_rows`, so there is
-one way rows enter ``raw.*``: streamed with ``COPY`` (never row inserts), merged on
+Every source (CRM database, file exports) lands rows through :func:`merge_rows` (Python
+rows) or :func:`merge_copy` (COPY text data streamed straight from a source database), so
+there is one way rows enter ``raw.*``: streamed with ``COPY`` (never row inserts), merged on
 ``(_source, id)`` in the caller's transaction. A failure anywhere before commit leaves the
 landing table unchanged.
 """
@@ -40,6 +41,42 @@ class MergeResult:
         return self.inserted + self.updated
 
 
+def _target(entity: Entity) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier("raw"), sql.Identifier(entity.name))
+
+
+def _stage(
+    conn: psycopg.Connection,
+    entity: Entity,
+    columns: Sequence[str] | None,
+    with_extra: bool,
+    with_deleted_at: bool,
+) -> tuple[sql.Identifier, list[str]]:
+    """Create the (empty) temp table rows are copied into; returns it and its columns."""
+    columns = list(columns or entity.column_names)
+    if "id" not in columns:
+        raise ValueError(f"{entity.name}: the column list must contain 'id'")
+    unknown = set(columns) - set(entity.column_names)
+    if unknown:
+        raise ValueError(f"{entity.name}: unknown columns {sorted(unknown)}")
+    copy_cols = (
+        columns + (["_extra"] if with_extra else []) + (["_deleted_at"] if with_deleted_at else [])
+    )
+    tmp = sql.Identifier(f"_load_{entity.name}")
+    conn.execute(sql.SQL("drop table if exists {}").format(tmp))
+    conn.execute(
+        sql.SQL("create temp table {} on commit drop as select {} from {} with no data").format(
+            tmp, sql.SQL(", ").join(sql.Identifier(c) for c in copy_cols), _target(entity)
+        )
+    )
+    return tmp, copy_cols
+
+
+def _copy_stmt(tmp: sql.Identifier, copy_cols: list[str]) -> sql.Composed:
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in copy_cols)
+    return sql.SQL("copy {} ({}) from stdin").format(tmp, cols)
+
+
 def merge_rows(
     conn: psycopg.Connection,
     entity: Entity,
@@ -50,80 +87,145 @@ def merge_rows(
     columns: Sequence[str] | None = None,
     extracted_at: datetime | None = None,
     with_extra: bool = False,
+    with_deleted_at: bool = False,
+    unique_keys: bool = False,
 ) -> MergeResult:
     """Stream ``rows`` into ``raw.<entity>`` and merge them by ``(_source, id)``.
 
     ``rows`` are sequences in the order of ``columns`` (default: all entity columns), each
     value already of the right Python type or a string PostgreSQL can cast. With
-    ``with_extra`` the last value of each row is a dict (or None) stored in ``_extra``.
-    A row whose ``_deleted_at`` was set and that arrives again is revived.
+    ``with_extra`` the next value of each row is a dict (or None) stored in ``_extra``; with
+    ``with_deleted_at`` the last value is the source's soft-delete time (or None).
+    A row whose ``_deleted_at`` was set and that arrives again live is revived.
+    ``unique_keys`` promises no id repeats within ``rows`` (skips the de-duplication).
     Must run inside a transaction owned by the caller (nothing commits here).
     """
-    columns = list(columns or entity.column_names)
-    if "id" not in columns:
-        raise ValueError(f"{entity.name}: the column list must contain 'id'")
-    unknown = set(columns) - set(entity.column_names)
-    if unknown:
-        raise ValueError(f"{entity.name}: unknown columns {sorted(unknown)}")
-    extracted_at = extracted_at or datetime.now(UTC)
-    tmp = sql.Identifier(f"_load_{entity.name}")
-    target = sql.SQL("{}.{}").format(sql.Identifier("raw"), sql.Identifier(entity.name))
-    copy_cols = columns + (["_extra"] if with_extra else [])
-    col_idents = sql.SQL(", ").join(sql.Identifier(c) for c in copy_cols)
-
-    conn.execute(sql.SQL("drop table if exists {}").format(tmp))
-    conn.execute(
-        sql.SQL("create temp table {} on commit drop as select {} from {} with no data").format(
-            tmp, col_idents, target
-        )
-    )
+    tmp, copy_cols = _stage(conn, entity, columns, with_extra, with_deleted_at)
+    extra_at = len(copy_cols) - 1 - int(with_deleted_at) if with_extra else None
     n = 0
-    with conn.cursor().copy(sql.SQL("copy {} ({}) from stdin").format(tmp, col_idents)) as cp:
+    with conn.cursor().copy(_copy_stmt(tmp, copy_cols)) as cp:
         for row in rows:
-            if with_extra:
-                *values, extra = row
-                values.append(json.dumps(extra, ensure_ascii=False, default=str) if extra else None)
-                cp.write_row(values)
-            else:
-                cp.write_row(row)
+            if extra_at is not None:
+                row = list(row)
+                extra = row[extra_at]
+                row[extra_at] = (
+                    json.dumps(extra, ensure_ascii=False, default=str) if extra else None
+                )
+            cp.write_row(row)
             n += 1
+    return _merge_staged(
+        conn, entity, tmp, copy_cols, n,
+        source=source, batch_id=batch_id, extracted_at=extracted_at, unique_keys=unique_keys,
+    )  # fmt: skip
 
+
+def merge_copy(
+    conn: psycopg.Connection,
+    entity: Entity,
+    chunks: Iterable[bytes | memoryview],
+    *,
+    source: str,
+    batch_id: str,
+    columns: Sequence[str] | None = None,
+    extracted_at: datetime | None = None,
+    with_extra: bool = False,
+    with_deleted_at: bool = False,
+    unique_keys: bool = False,
+) -> MergeResult:
+    """Like :func:`merge_rows`, but ``chunks`` is COPY text-format data in that column order,
+    typically read from ``COPY (select ...) TO STDOUT`` on the source database, so rows
+    stream from database to database without being parsed in Python."""
+    tmp, copy_cols = _stage(conn, entity, columns, with_extra, with_deleted_at)
+    with conn.cursor() as cur:
+        with cur.copy(_copy_stmt(tmp, copy_cols)) as cp:
+            for chunk in chunks:
+                cp.write(chunk)
+        n = cur.rowcount
+    return _merge_staged(
+        conn, entity, tmp, copy_cols, n,
+        source=source, batch_id=batch_id, extracted_at=extracted_at, unique_keys=unique_keys,
+    )  # fmt: skip
+
+
+def _merge_staged(
+    conn: psycopg.Connection,
+    entity: Entity,
+    tmp: sql.Identifier,
+    copy_cols: list[str],
+    n: int,
+    *,
+    source: str,
+    batch_id: str,
+    extracted_at: datetime | None,
+    unique_keys: bool,
+) -> MergeResult:
     result = MergeResult(rows_in=n)
     if n == 0:
         return result
-    # Duplicate keys inside one batch: keep the last one delivered (ctid order = COPY order).
-    conn.execute(
-        sql.SQL("delete from {t} a using {t} b where a.id = b.id and a.ctid < b.ctid").format(t=tmp)
+    extracted_at = extracted_at or datetime.now(UTC)
+    target = _target(entity)
+    if not unique_keys:
+        # Duplicate keys inside one batch: keep the last one delivered (ctid order = COPY order).
+        conn.execute(
+            sql.SQL("delete from {t} a using {t} b where a.id = b.id and a.ctid < b.ctid").format(
+                t=tmp
+            )
+        )
+    data_cols = [c for c in copy_cols if c != "_deleted_at"]
+    deleted = sql.SQL("_deleted_at" if "_deleted_at" in copy_cols else "null::timestamptz")
+    insert_cols = data_cols + ["_source", "_extracted_at", "_batch_id", "_deleted_at"]
+    params = {"source": source, "extracted_at": extracted_at, "batch_id": batch_id}
+    select = sql.SQL(
+        "select {src_cols}, %(source)s, %(extracted_at)s, %(batch_id)s, {deleted} from {tmp}"
+    ).format(
+        src_cols=sql.SQL(", ").join(sql.Identifier(c) for c in data_cols), deleted=deleted, tmp=tmp
     )
-    insert_cols = copy_cols + ["_source", "_extracted_at", "_batch_id", "_deleted_at"]
-    updates = [c for c in copy_cols if c != "id"] + ["_extracted_at", "_batch_id", "_deleted_at"]
+    insert = sql.SQL("insert into {target} ({cols}) ").format(
+        target=target, cols=sql.SQL(", ").join(sql.Identifier(c) for c in insert_cols)
+    )
+    fresh = not conn.execute(
+        sql.SQL("select exists (select 1 from {} where _source = %s)").format(target), (source,)
+    ).fetchone()[0]
+    if fresh:
+        # First load of this source: nothing to merge with, a plain insert is the fast path.
+        result.inserted = conn.execute(insert + select, params).rowcount
+        conn.execute(sql.SQL("analyze {}").format(target))  # the planner must see the new size
+        return result
+    updates = [c for c in data_cols if c != "id"] + ["_extracted_at", "_batch_id", "_deleted_at"]
     # Only rows that changed are rewritten: an unchanged re-extract costs no table churn.
     changed = sql.SQL(" or ").join(
         sql.SQL("{t}.{c} is distinct from excluded.{c}").format(t=target, c=sql.Identifier(c))
-        for c in [c for c in copy_cols if c != "id"] + ["_deleted_at"]
+        for c in [c for c in data_cols if c != "id"] + ["_deleted_at"]
     )
     stmt = sql.SQL(
-        "insert into {target} ({cols}) "
-        "select {src_cols}, %(source)s, %(extracted_at)s, %(batch_id)s, null::timestamptz from {tmp} "
-        "on conflict (_source, id) do update set {sets} where {changed} "
-        "returning (xmax = 0) as inserted"
+        "with merged as ({insert} {select} on conflict (_source, id) do update set {sets} "
+        "where {changed} returning (xmax = 0) as inserted) "
+        "select count(*) filter (where inserted), count(*) filter (where not inserted) from merged"
     ).format(
-        target=target,
-        cols=sql.SQL(", ").join(sql.Identifier(c) for c in insert_cols),
-        src_cols=col_idents,
-        tmp=tmp,
+        insert=insert,
+        select=select,
         sets=sql.SQL(", ").join(
             sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in updates
         ),
         changed=changed,
     )
-    cur = conn.execute(stmt, {"source": source, "extracted_at": extracted_at, "batch_id": batch_id})
-    for (inserted,) in cur:
-        if inserted:
-            result.inserted += 1
-        else:
-            result.updated += 1
+    result.inserted, result.updated = conn.execute(stmt, params).fetchone()
     return result
+
+
+def stage_keys(conn: psycopg.Connection, name: str, chunks: Iterable[bytes | memoryview]) -> int:
+    """Copy a stream of ids (COPY text, one per line) into temp table ``name`` (dropped at
+    commit), for :func:`mark_deleted`'s key reconciliation; returns how many."""
+    tmp = sql.Identifier(name)
+    conn.execute(sql.SQL("drop table if exists {}").format(tmp))
+    conn.execute(sql.SQL("create temp table {} (id text) on commit drop").format(tmp))
+    with conn.cursor() as cur:
+        with cur.copy(sql.SQL("copy {} (id) from stdin").format(tmp)) as cp:
+            for chunk in chunks:
+                cp.write(chunk)
+        n = cur.rowcount
+    conn.execute(sql.SQL("analyze {}").format(tmp))
+    return n
 
 
 def mark_deleted(
@@ -143,13 +245,16 @@ def mark_deleted(
     that source are marked deleted.
     """
     deleted_at = deleted_at or datetime.now(UTC)
-    target = sql.SQL("{}.{}").format(sql.Identifier("raw"), sql.Identifier(entity.name))
+    target = _target(entity)
     params = {"source": source, "batch_id": batch_id, "ts": deleted_at}
     if keep_only_ids_in_temp is not None:
+        # EXCEPT (hashed set operation) rather than NOT EXISTS: right after a big load the
+        # landing table's statistics are stale and the planner would pick a nested loop.
         stmt = sql.SQL(
             "update {t} set _deleted_at = %(ts)s, _batch_id = %(batch_id)s "
-            "where _source = %(source)s and _deleted_at is null "
-            "and not exists (select 1 from {k} k where k.id = {t}.id)"
+            "from (select id from {t} where _source = %(source)s and _deleted_at is null "
+            "      except select id from {k}) gone "
+            "where {t}._source = %(source)s and {t}.id = gone.id"
         ).format(t=target, k=sql.Identifier(keep_only_ids_in_temp))
         return conn.execute(stmt, params).rowcount
     ids = list(ids or [])

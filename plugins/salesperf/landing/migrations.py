@@ -132,6 +132,11 @@ OPS_DDL = [
     alter table ops.email_outbox add column if not exists updated_at timestamptz;
     create index if not exists email_outbox_status_idx on ops.email_outbox (status, id);
     """,
+    # 3: which instance of a source database the watermark belongs to (a source that was
+    # rebuilt, e.g. a re-created demo CRM, gets a full extract instead of an incremental one)
+    """
+    alter table ops.extract_state add column if not exists source_instance text;
+    """,
 ]
 
 
