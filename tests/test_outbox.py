@@ -18,7 +18,6 @@ def _msg(i: int, cc: bool = False) -> outbox.EmailMessage:
         to=outbox.address(f"Rep {i}", f"rep{i}@example.com"),
         cc=[outbox.address("Boss", "boss@example.com")] if cc else None,
         from_addr="reports@salesperf.local",
-        language="en",
     )
     msg.set_content(f"hello {i}")
     msg.add_alternative(f"<p>hello {i}</p>", subtype="html")

@@ -13,11 +13,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import smtplib
 import ssl
+import sys
 import time
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -60,7 +62,6 @@ def new_message(
     to: Address | list[Address],
     from_addr: Address | str | None = None,
     cc: list[Address] | None = None,
-    language: str | None = None,
     domain: str = "salesperf.local",
 ) -> EmailMessage:
     """An empty ``EmailMessage`` with safe headers and a fresh Message-ID."""
@@ -71,12 +72,11 @@ def new_message(
     if cc:
         msg["Cc"] = cc
     msg["Message-ID"] = make_msgid(domain=domain)
-    if language:
-        msg["Content-Language"] = clean_header(language).replace("_", "-")
     msg["Auto-Submitted"] = "auto-generated"
     return msg
 
 
+@functools.cache
 def default_from() -> str:
     try:
         return SmtpSettings.from_airflow().from_email
@@ -215,6 +215,10 @@ class SmtpSettings:
         uri = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
         if uri:
             return cls.from_uri(uri)
+        if "airflow.sdk" not in sys.modules:  # not inside Airflow: don't import it (slow)
+            raise LookupError(
+                f"SMTP connection {conn_id!r} is not configured (set AIRFLOW_CONN_{conn_id.upper()})"
+            )
         try:
             from airflow.sdk import Connection
 

@@ -1,0 +1,835 @@
+"""One builder per report kind: marts -> per-recipient context -> rendered EmailMessage.
+
+Every builder queries its marts once for the whole run, groups the rows by recipient, and
+gives each recipient's template only that recipient's rows (a rep: their own; a manager:
+the reps they managed in that period, as-was). Recipients whose message is already in the
+outbox (same idempotency key) are skipped before rendering, so reruns cost almost nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import psycopg
+
+from salesperf import config
+from salesperf.reports import charts, outbox
+from salesperf.reports import data as d
+from salesperf.reports.i18n import Lang, norm_locale
+from salesperf.reports.render import XLSX_TYPE, render, to_message
+from salesperf.reports.xlsx import workbook
+
+KINDS = ("monthly_appraisal", "team_report", "reward", "pacing", "weekly", "quarterly")
+CLOSED_PLAN = ("done", "completed", "closed", "cancelled", "achieved")
+
+
+@dataclass
+class Outgoing:
+    kind: str
+    recipient_id: str
+    recipient_email: str
+    period: str
+    subject: str
+    message: EmailMessage
+    key_extra: str | None = None
+
+    @property
+    def key(self) -> str:
+        return outbox.idempotency_key(self.kind, self.recipient_id, self.period, self.key_extra)
+
+
+Skip = Callable[[str], bool]
+
+
+def _no_skip(_key: str) -> bool:
+    return False
+
+
+def _lang(person: dict) -> Lang:
+    return Lang(
+        norm_locale(person.get("locale"), config.company_settings()["default_locale"]),
+        config.company_currency(),
+    )
+
+
+def _addr(person: dict, prefix: str = ""):
+    return outbox.address(
+        person.get(f"{prefix}name") or person.get("rep_name"), person[f"{prefix}email"]
+    )
+
+
+def _people(conn) -> dict[str, dict]:
+    rows = d.fetch(conn, "select * from marts.dim_reps")
+    return {str(r["rep_id"]): r for r in rows}
+
+
+def _deliverable(p: dict | None) -> bool:
+    return bool(p and p.get("email") and "@" in str(p["email"]))
+
+
+def _manager_cc(people: dict, rep: dict) -> list:
+    mgr = people.get(str(rep.get("manager_id")))
+    if _deliverable(mgr) and str(mgr["rep_id"]) != str(rep["rep_id"]):
+        return [outbox.address(mgr["rep_name"], mgr["email"])]
+    return []
+
+
+def _fmt_plans(plans: list[dict], L: Lang) -> list[dict]:
+    out = []
+    for p in plans:
+        out.append(
+            {
+                "kpi": L.kpi(p.get("kpi")),
+                "baseline": L.kpi_value(p.get("kpi"), p.get("baseline")),
+                "goal": L.kpi_value(p.get("kpi"), p.get("goal")),
+                "action": p.get("action_text_zh")
+                if L.locale == "zh_CN"
+                else p.get("action_text_en"),
+                "due": L.date(p.get("due_date")),
+                "status": L.status(p.get("status")),
+                "rep_id": str(p.get("rep_id")),
+            }
+        )
+    return out
+
+
+def _fmt_rewards(rewards: list[dict], L: Lang) -> list[dict]:
+    return [
+        {
+            "title": r.get("title_zh") if L.locale == "zh_CN" else r.get("title_en"),
+            "kind": r.get("kind"),
+            "amount": L.money(r["amount"]) if r.get("amount") is not None else "",
+            "reason": r.get("reason") or "",
+            "rep_id": str(r.get("rep_id")),
+            "is_clawback": r.get("kind") == "clawback" or float(r.get("amount") or 0) < 0,
+        }
+        for r in rewards
+    ]
+
+
+def _ending_in_month(col_type: str = "period_type", col_start: str = "period_start") -> str:
+    # rewards whose period (month, quarter or year) ends in the report month
+    return (
+        f"({col_start} + case {col_type} when 'month' then interval '1 month' "
+        f"when 'quarter' then interval '3 months' else interval '1 year' end)::date "
+        "= (%(m)s::date + interval '1 month')::date"
+    )
+
+
+def _plans_query() -> str:
+    return (
+        "select * from marts.fct_improvement_plans where "
+        "left(created_period::text, 7) = %(ml)s "
+        "or coalesce(lower(status), 'open') not in ('done', 'completed', 'closed', "
+        "'cancelled', 'achieved') order by due_date nulls last, plan_id"
+    )
+
+
+# ------------------------------------------------------------------ monthly appraisal
+
+
+def monthly_appraisal(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
+    kind = "monthly_appraisal"
+    d.require(
+        conn,
+        kind,
+        [
+            "dim_reps",
+            "fct_rep_kpis_monthly",
+            "fct_appraisal_scores",
+            "fct_appraisal_summary",
+            "fct_improvement_plans",
+            "fct_rewards",
+        ],
+    )
+    m = d.month_start(period)
+    label = d.month_label(m)
+    args = {"m": m, "ml": label, "m0": d.add_months(m, -5)}
+    people = _people(conn)
+    summary = {
+        str(r["rep_id"]): r
+        for r in d.fetch(
+            conn,
+            "select * from marts.fct_appraisal_summary where period_type = 'month' "
+            "and period_start = %(m)s",
+            args,
+        )
+    }
+    scores = d.group(
+        d.fetch(
+            conn,
+            "select * from marts.fct_appraisal_scores where period_type = 'month' "
+            "and period_start = %(m)s order by rep_id, weight desc, kpi",
+            args,
+        ),
+        "rep_id",
+    )
+    kpis = d.group(
+        d.fetch(
+            conn,
+            "select rep_id, period_start, revenue, revenue_target, attainment "
+            "from marts.fct_rep_kpis_monthly where period_start between %(m0)s and %(m)s "
+            "order by rep_id, period_start",
+            args,
+        ),
+        "rep_id",
+    )
+    plans = d.group(d.fetch(conn, _plans_query(), args), "rep_id")
+    rewards = d.group(
+        d.fetch(
+            conn,
+            f"select * from marts.fct_rewards where {_ending_in_month()} "  # noqa: S608
+            "order by rep_id, reward_id",
+            args,
+        ),
+        "rep_id",
+    )
+    months = [d.add_months(m, i) for i in range(-5, 1)]
+    trend_chart = charts.TrendChart([d.month_label(x)[2:] for x in months])
+    for rep_id in sorted(summary):
+        rep = people.get(rep_id)
+        if not _deliverable(rep):
+            continue
+        out_key = outbox.idempotency_key(kind, rep_id, label)
+        if skip(out_key):
+            continue
+        L = _lang(rep)
+        s = summary[rep_id]
+        by_month = {r["period_start"]: r for r in kpis.get(rep_id, [])}
+        trend = [by_month.get(x) or {} for x in months]
+        ctx = {
+            "subject": L.t("appraisal_subject", period=L.month(m)),
+            "title": L.t("appraisal_title", period=L.month(m)),
+            "rep": {"name": rep["rep_name"]},
+            "period_label": L.month(m),
+            "summary": {
+                "total": L.num(s.get("total_score"), 1),
+                "grade": s.get("grade") or "–",
+                "grade_label": s.get("grade_label_zh" if L.locale == "zh_CN" else "grade_label_en")
+                or "",
+                "rank_team": _rank(s.get("rank_in_team"), s.get("reps_in_team")),
+                "rank_company": _rank(s.get("rank_in_company"), s.get("reps_in_company")),
+                "renormalised": bool(s.get("weights_renormalised")),
+                "note": s.get("note_zh" if L.locale == "zh_CN" else "note") or "",
+            },
+            "scores": [
+                {
+                    "kpi": sc.get("kpi_label_zh" if L.locale == "zh_CN" else "kpi_label_en")
+                    or L.kpi(sc["kpi"]),
+                    "actual": L.kpi_value(sc["kpi"], sc.get("actual")),
+                    "target": L.kpi_value(sc["kpi"], sc.get("target")),
+                    "score": L.num(sc.get("score"), 1),
+                    "weight": L.pct(sc.get("effective_weight", sc.get("weight"))),
+                }
+                for sc in scores.get(rep_id, [])
+            ],
+            "trend": [
+                {
+                    "month": L.month(x),
+                    "revenue": L.money(t.get("revenue")),
+                    "target": L.money(t.get("revenue_target")),
+                    "attainment": L.pct(t.get("attainment")),
+                }
+                for x, t in zip(months, trend, strict=True)
+            ],
+            "plans": _fmt_plans(plans.get(rep_id, []), L),
+            "rewards": _fmt_rewards(rewards.get(rep_id, []), L),
+        }
+        png = trend_chart.render([t.get("attainment") for t in trend])
+        r = render("monthly_appraisal", L, ctx, {"trend": png})
+        msg = to_message(r, to=_addr(rep), lang=L)
+        yield Outgoing(kind, rep_id, rep["email"], label, r.subject, msg)
+
+
+def _rank(rank, of) -> str:
+    if rank is None:
+        return "–"
+    return f"{rank} / {of}" if of else str(rank)
+
+
+# ------------------------------------------------------------------ team report
+
+
+TEAM_COLUMNS = [
+    "rep_id",
+    "rep_name",
+    "revenue",
+    "revenue_target",
+    "attainment",
+    "deals_won",
+    "deals_lost",
+    "new_customers",
+    "win_rate_count",
+    "activities_total",
+    "csat_avg",
+    "pipeline_created",
+    "total_score",
+    "grade",
+]
+
+
+def team_report(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
+    kind = "team_report"
+    d.require(
+        conn,
+        kind,
+        [
+            "dim_reps",
+            "fct_rep_kpis_monthly",
+            "fct_appraisal_summary",
+            "fct_funnel_monthly",
+            "fct_target_pacing_daily",
+            "fct_improvement_plans",
+            "fct_rewards",
+        ],
+    )
+    m = d.month_start(period)
+    label = d.month_label(m)
+    args = {"m": m, "ml": label}
+    people = _people(conn)
+    kpis = d.fetch(
+        conn,
+        "select * from marts.fct_rep_kpis_monthly where period_start = %(m)s "
+        "and manager_id is not null order by rep_id",
+        args,
+    )
+    by_manager = d.group(kpis, "manager_id")
+    summary = {
+        str(r["rep_id"]): r
+        for r in d.fetch(
+            conn,
+            "select * from marts.fct_appraisal_summary where period_type = 'month' "
+            "and period_start = %(m)s",
+            args,
+        )
+    }
+    funnel = d.group(
+        d.fetch(
+            conn,
+            "select * from marts.fct_funnel_monthly where level = 'team' "
+            "and month_start = %(m)s order by level_key, stage_order",
+            args,
+        ),
+        "level_key",
+    )
+    at_risk = d.group(
+        d.fetch(
+            conn,
+            "select p.* from marts.fct_target_pacing_daily p where p.level = 'rep' "
+            "and p.period_type = 'month' and p.period_start = %(m)s and p.as_of_date = "
+            "(select max(as_of_date) from marts.fct_target_pacing_daily where level = 'rep' "
+            " and period_type = 'month' and period_start = %(m)s) and p.is_at_risk "
+            "order by p.pace_ratio",
+            args,
+        ),
+        "level_key",
+    )
+    plans = d.group(d.fetch(conn, _plans_query(), args), "rep_id")
+    rewards = d.group(
+        d.fetch(
+            conn,
+            f"select * from marts.fct_rewards where {_ending_in_month()} "  # noqa: S608
+            "order by rep_id, reward_id",
+            args,
+        ),
+        "rep_id",
+    )
+    for manager_id in sorted(by_manager):
+        mgr = people.get(manager_id)
+        if not _deliverable(mgr):
+            continue
+        out_key = outbox.idempotency_key(kind, manager_id, label)
+        if skip(out_key):
+            continue
+        L = _lang(mgr)
+        members = by_manager[manager_id]
+        ids = [str(k["rep_id"]) for k in members]
+        names = {i: (people.get(i) or {}).get("rep_name") or i for i in ids}
+        rows = []
+        for k in members:
+            s = summary.get(str(k["rep_id"]), {})
+            rows.append(
+                {
+                    **k,
+                    "rep_name": names[str(k["rep_id"])],
+                    "total_score": s.get("total_score"),
+                    "grade": s.get("grade"),
+                }
+            )
+        rows.sort(
+            key=lambda r: (
+                -(float(r["total_score"]) if r["total_score"] is not None else -1e9),
+                -float(r["revenue"] or 0),
+            )
+        )
+        team_ids = sorted({str(k["team_id"]) for k in members if k.get("team_id") is not None})
+        team_name = ", ".join(
+            sorted({(people.get(i) or {}).get("team_name") or "" for i in ids} - {""})
+        ) or (mgr.get("team_name") or "")
+        fun = [f for t in team_ids for f in funnel.get(t, [])]
+        risk = [r for i in ids for r in at_risk.get(i, [])]
+        ctx = {
+            "subject": L.t("team_subject", period=L.month(m), team=team_name),
+            "title": L.t("team_title", period=L.month(m)),
+            "rep": {"name": mgr["rep_name"]},
+            "intro": L.t("team_intro", period=L.month(m), team=team_name, n=len(ids)),
+            "leaderboard": [
+                {
+                    "rank": i + 1,
+                    "name": r["rep_name"],
+                    "revenue": L.money(r["revenue"]),
+                    "attainment": L.pct(r.get("attainment")),
+                    "deals_won": L.num(r.get("deals_won")),
+                    "score": L.num(r["total_score"], 1),
+                    "grade": r["grade"] or "–",
+                }
+                for i, r in enumerate(rows)
+            ],
+            "funnel": [
+                {
+                    "stage": f["funnel_stage"],
+                    "entries": L.num(f.get("entries")),
+                    "conversion": L.pct(f.get("conversion_rate"), 1),
+                    "win_rate": L.pct(f.get("win_rate_count"), 1),
+                }
+                for f in fun
+            ],
+            "at_risk": [
+                {
+                    "name": names.get(str(r["level_key"]), r["level_key"]),
+                    "actual": L.money(r["actual"]),
+                    "expected": L.money(r["expected_to_date"]),
+                    "target": L.money(r["target"]),
+                    "pace": L.pct(r.get("pace_ratio")),
+                }
+                for r in risk
+            ],
+            "plans": [
+                {**p, "name": names[p["rep_id"]]}
+                for p in _fmt_plans(
+                    [
+                        p
+                        for i in ids
+                        for p in plans.get(i, [])
+                        if str(p.get("status") or "open").lower() not in CLOSED_PLAN
+                    ],
+                    L,
+                )
+            ],
+            "rewards": [
+                {**r, "name": names[r["rep_id"]]}
+                for r in _fmt_rewards([r for i in ids for r in rewards.get(i, [])], L)
+            ],
+        }
+        images = {
+            "leaderboard": charts.leaderboard(
+                [r["rep_name"] for r in rows], [r["total_score"] for r in rows]
+            )
+        }
+        if fun:
+            images["funnel"] = charts.funnel(
+                [f["funnel_stage"] for f in fun], [f.get("entries") for f in fun]
+            )
+        r = render("team_report", L, ctx, images)
+        r.attachments.append(
+            (f"team_{label}.xlsx", _team_xlsx(rows, plans, rewards, ids, names), XLSX_TYPE)
+        )
+        msg = to_message(r, to=_addr(mgr), lang=L)
+        yield Outgoing(kind, manager_id, mgr["email"], label, r.subject, msg)
+
+
+def _team_xlsx(rows, plans, rewards, ids, names) -> bytes:
+    kpi_rows = [[r.get(c) for c in TEAM_COLUMNS] for r in rows]
+    plan_cols = [
+        "plan_id",
+        "rep_id",
+        "kpi",
+        "baseline",
+        "goal",
+        "action_type",
+        "due_date",
+        "status",
+    ]
+    reward_cols = ["reward_id", "rep_id", "kind", "title_en", "amount", "currency", "reason"]
+    return workbook(
+        [
+            ("KPIs", TEAM_COLUMNS, kpi_rows),
+            (
+                "Plans",
+                [*plan_cols, "rep_name"],
+                [[p.get(c) for c in plan_cols] + [names[i]] for i in ids for p in plans.get(i, [])],
+            ),
+            (
+                "Rewards",
+                [*reward_cols, "rep_name"],
+                [
+                    [w.get(c) for c in reward_cols] + [names[i]]
+                    for i in ids
+                    for w in rewards.get(i, [])
+                ],
+            ),
+        ]
+    )
+
+
+# ------------------------------------------------------------------ reward notifications
+
+
+def reward(conn, period: str | None = None, skip: Skip = _no_skip) -> Iterator[Outgoing]:
+    """Rewards of ``period`` (YYYY-MM of the reward's period start), or of the last 3 months."""
+    kind = "reward"
+    d.require(conn, kind, ["dim_reps", "fct_rewards"])
+    people = _people(conn)
+    if period:
+        where, args = (
+            "to_char(period_start, 'YYYY-MM') = %(p)s",
+            {"p": d.month_label(d.month_start(period))},
+        )
+    else:
+        where, args = (
+            (
+                "period_start >= (select max(period_start) from marts.fct_rewards) "
+                "- interval '3 months'"
+            ),
+            {},
+        )
+    rows = d.fetch(
+        conn,
+        f"select * from marts.fct_rewards where {where} "  # noqa: S608
+        "order by period_start, rep_id, reward_id",
+        args,
+    )
+    for w in rows:
+        rep = people.get(str(w["rep_id"]))
+        if not _deliverable(rep):
+            continue
+        label = d.month_label(w["period_start"])
+        out_key = outbox.idempotency_key(kind, rep["rep_id"], label, w["reward_id"])
+        if skip(out_key):
+            continue
+        L = _lang(rep)
+        (item,) = _fmt_rewards([w], L)
+        pl = (
+            L.quarter(w["period_start"])
+            if w.get("period_type") == "quarter"
+            else (
+                str(w["period_start"].year)
+                if w.get("period_type") == "year"
+                else L.month(w["period_start"])
+            )
+        )
+        ctx = {
+            "subject": L.t("reward_subject", title=item["title"] or ""),
+            "title": L.t("reward_title"),
+            "rep": {"name": rep["rep_name"]},
+            "intro": L.t("reward_intro", period=pl),
+            "reward": item,
+        }
+        r = render("reward", L, ctx)
+        msg = to_message(r, to=_addr(rep), cc=_manager_cc(people, rep), lang=L)
+        yield Outgoing(
+            kind, str(rep["rep_id"]), rep["email"], label, r.subject, msg, str(w["reward_id"])
+        )
+
+
+# ------------------------------------------------------------------ pacing alerts
+
+
+def severity(pace_ratio, threshold: float, far: float) -> str | None:
+    if pace_ratio is None or float(pace_ratio) >= threshold:
+        return None
+    return "far_behind" if float(pace_ratio) < far else "behind"
+
+
+def pacing(conn, period: str | None = None, skip: Skip = _no_skip) -> Iterator[Outgoing]:
+    """Month pacing at the latest as-of date (of ``period`` when given), reps and teams."""
+    kind = "pacing"
+    d.require(conn, kind, ["dim_reps", "dim_teams", "fct_target_pacing_daily"])
+    settings = config.company_settings()
+    threshold = float(settings.get("pacing_at_risk_threshold", 0.85))
+    far = float(settings.get("pacing_far_behind_threshold", 0.6))
+    people = _people(conn)
+    teams = {str(t["team_id"]): t for t in d.fetch(conn, "select * from marts.dim_teams")}
+    args = {"m": d.month_start(period) if period else None}
+    rows = d.fetch(
+        conn,
+        """
+        with latest as (
+            select period_start, max(as_of_date) as as_of_date
+            from marts.fct_target_pacing_daily
+            where period_type = 'month' and (%(m)s::date is null or period_start = %(m)s)
+            group by period_start order by period_start desc limit 1
+        )
+        select p.* from marts.fct_target_pacing_daily p
+        join latest using (period_start, as_of_date)
+        where p.period_type = 'month' and p.level in ('rep', 'team') and p.is_at_risk
+        order by p.level, p.level_key""",
+        args,
+    )
+    for p in rows:
+        sev = severity(p.get("pace_ratio"), threshold, far) or "behind"
+        label = d.month_label(p["period_start"])
+        if p["level"] == "rep":
+            person = people.get(str(p["level_key"]))
+            team = None
+        else:
+            team = teams.get(str(p["level_key"])) or {}
+            person = people.get(str(team.get("manager_id")))
+        if not _deliverable(person):
+            continue
+        extra = f"{p['level']}:{p['level_key']}:{sev}"
+        if skip(outbox.idempotency_key(kind, person["rep_id"], label, extra)):
+            continue
+        L = _lang(person)
+        who = person["rep_name"] if team is None else (team.get("team_name") or p["level_key"])
+        ctx = {
+            "subject": L.t("pacing_subject", who=who, period=L.month(p["period_start"])),
+            "title": L.t("pacing_title"),
+            "rep": {"name": person["rep_name"]},
+            "intro": (
+                L.t(
+                    "pacing_intro_rep",
+                    date=L.date(p["as_of_date"]),
+                    period=L.month(p["period_start"]),
+                )
+                if team is None
+                else L.t(
+                    "pacing_intro_team",
+                    date=L.date(p["as_of_date"]),
+                    team=who,
+                    period=L.month(p["period_start"]),
+                )
+            ),
+            "severity": L.t(f"severity_{sev}"),
+            "far": sev == "far_behind",
+            "p": {
+                "target": L.money(p["target"]),
+                "actual": L.money(p["actual"]),
+                "expected": L.money(p["expected_to_date"]),
+                "pace": L.pct(p.get("pace_ratio")),
+                "projected": L.money(p.get("projected_finish")),
+            },
+        }
+        png = charts.pacing(
+            p["target"], p["expected_to_date"], p["actual"], p.get("projected_finish")
+        )
+        r = render("pacing", L, ctx, {"pacing": png})
+        cc = _manager_cc(people, person) if team is None else []
+        msg = to_message(r, to=_addr(person), cc=cc, lang=L)
+        yield Outgoing(kind, str(person["rep_id"]), person["email"], label, r.subject, msg, extra)
+
+
+# ------------------------------------------------------------------ weekly feedback
+
+
+def weekly(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
+    """The week starting on the Monday of ``period`` (YYYY-MM-DD or YYYY-Www)."""
+    kind = "weekly"
+    d.require(
+        conn,
+        kind,
+        [
+            "dim_reps",
+            "fct_stage_transitions",
+            "fct_target_pacing_daily",
+            "fct_opportunities",
+            "staging.stg_crm__activities",
+        ],
+    )
+    ws = d.week_start(period)
+    we = ws + dt.timedelta(days=6)
+    label = ws.isoformat()
+    tz = config.company_timezone()
+    args = {"ws": ws, "we": we, "tz": tz, "m": ws.replace(day=1)}
+    people = _people(conn)
+    acts = d.group(
+        d.fetch(
+            conn,
+            """
+        select owner_id, activity_type, count(*) as n from staging.stg_crm__activities
+        where (occurred_at at time zone %(tz)s)::date between %(ws)s and %(we)s
+        group by 1, 2 order by 1, 2""",
+            args,
+        ),
+        "owner_id",
+    )
+    moves = d.group(
+        d.fetch(
+            conn,
+            """
+        select t.owner_id, t.opportunity_id, t.stage, t.entered_at, o.amount_company
+        from marts.fct_stage_transitions t
+        left join marts.fct_opportunities o using (opportunity_id)
+        where (t.entered_at at time zone %(tz)s)::date between %(ws)s and %(we)s
+        order by t.owner_id, t.entered_at""",
+            args,
+        ),
+        "owner_id",
+    )
+    pace = {
+        str(r["level_key"]): r
+        for r in d.fetch(
+            conn,
+            """
+        select * from marts.fct_target_pacing_daily where level = 'rep' and period_type = 'month'
+        and as_of_date = (select max(as_of_date) from marts.fct_target_pacing_daily
+                          where level = 'rep' and period_type = 'month' and as_of_date <= %(we)s)
+        """,
+            args,
+        )
+    }
+    types = ["call", "meeting", "visit", "email", "demo"]
+    for rep_id, rep in sorted(people.items()):
+        if rep.get("role") != "rep" or not rep.get("is_active") or not _deliverable(rep):
+            continue
+        if skip(outbox.idempotency_key(kind, rep_id, label)):
+            continue
+        L = _lang(rep)
+        counts = {a["activity_type"]: a["n"] for a in acts.get(rep_id, [])}
+        p = pace.get(rep_id)
+        ctx = {
+            "subject": L.t("weekly_subject", period=L.date(ws)),
+            "title": L.t("weekly_title"),
+            "rep": {"name": rep["rep_name"]},
+            "intro": L.t("weekly_intro", start=L.date(ws), end=L.date(we)),
+            "activities": [{"type": L.activity(t), "n": counts.get(t, 0)} for t in types],
+            "moves": [
+                {
+                    "opp": m["opportunity_id"],
+                    "stage": m["stage"],
+                    "at": L.date(m["entered_at"]),
+                    "amount": L.money(m.get("amount_company")),
+                }
+                for m in moves.get(rep_id, [])
+            ],
+            "pace": None
+            if p is None
+            else {
+                "target": L.money(p["target"]),
+                "actual": L.money(p["actual"]),
+                "expected": L.money(p["expected_to_date"]),
+                "pace": L.pct(p.get("pace_ratio")),
+                "at_risk": bool(p.get("is_at_risk")),
+            },
+        }
+        png = charts.counts(types, [counts.get(t, 0) for t in types])
+        r = render("weekly", L, ctx, {"activities": png})
+        msg = to_message(r, to=_addr(rep), lang=L)
+        yield Outgoing(kind, rep_id, rep["email"], label, r.subject, msg)
+
+
+# ------------------------------------------------------------------ quarterly review
+
+
+def quarterly(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
+    """Company-level review for management (directors and managers); no individual figures."""
+    kind = "quarterly"
+    d.require(
+        conn,
+        kind,
+        [
+            "dim_reps",
+            "fct_appraisal_summary",
+            "fct_rep_kpis_quarterly",
+            "fct_quarterly_review",
+            "fct_quarterly_recommendations",
+        ],
+    )
+    q = d.quarter_start(period)
+    label = d.quarter_label(q)
+    args = {"q": q}
+    people = _people(conn)
+    grades = d.fetch(
+        conn,
+        "select grade, count(*) as n from marts.fct_appraisal_summary "
+        "where period_type = 'quarter' and period_start = %(q)s "
+        "and grade is not null group by grade order by grade",
+        args,
+    )
+    totals = d.fetch(
+        conn,
+        "select sum(revenue) as revenue, sum(revenue_target) as target, "
+        "avg(case when attainment >= 1 then 1.0 when has_target then 0.0 end) "
+        "as at_target from marts.fct_rep_kpis_quarterly "
+        "where period_start = %(q)s",
+        args,
+    )[0]
+    review = _period_rows(conn, "fct_quarterly_review", q)
+    recs = _period_rows(conn, "fct_quarterly_recommendations", q)
+    n = sum(g["n"] for g in grades) or 1
+    for pid, person in sorted(people.items()):
+        if person.get("role") not in ("manager", "director", "admin") or not _deliverable(person):
+            continue
+        if skip(outbox.idempotency_key(kind, pid, label)):
+            continue
+        L = _lang(person)
+        ctx = {
+            "subject": L.t("quarterly_subject", period=L.quarter(q)),
+            "title": L.t("quarterly_title", period=L.quarter(q)),
+            "rep": {"name": person["rep_name"]},
+            "intro": L.t("quarterly_intro", period=L.quarter(q)),
+            "grades": [
+                {"grade": g["grade"], "n": g["n"], "share": L.pct(g["n"] / n)} for g in grades
+            ],
+            "headline": [
+                (L.t("total_revenue"), L.money(totals["revenue"])),
+                (L.t("total_target"), L.money(totals["target"])),
+                (L.t("at_target_share"), L.pct(totals["at_target"])),
+            ],
+            "review": [_metric_row(r, L) for r in review],
+            "recommendations": [_localised_text(r, L) for r in recs],
+        }
+        png = charts.distribution([g["grade"] for g in grades], [g["n"] for g in grades])
+        r = render("quarterly", L, ctx, {"grades": png})
+        msg = to_message(r, to=_addr(person), lang=L)
+        yield Outgoing(kind, pid, person["email"], label, r.subject, msg)
+
+
+def _period_rows(conn, mart: str, q: dt.date) -> list[dict]:
+    cols = d.columns(conn, f"marts.{mart}")
+    col = next((c for c in ("quarter_start", "period_start") if c in cols), None)
+    if col is None:
+        return d.fetch(conn, f"select * from marts.{mart}")  # noqa: S608
+    return d.fetch(conn, f"select * from marts.{mart} where {col} = %(q)s", {"q": q})  # noqa: S608
+
+
+_KEYS = {"quarter_start", "period_start", "period_type", "_source"}
+
+
+def _metric_row(r: dict, L: Lang) -> tuple[str, str]:
+    name = r.get("metric") or r.get("check_name") or r.get("kpi")
+    value = r.get("value") if "value" in r else r.get("metric_value")
+    if name is not None:
+        label = r.get("label_zh" if L.locale == "zh_CN" else "label_en") or L.kpi(str(name))
+        return str(label), L.num(value, 2) if isinstance(value, (int, float)) or hasattr(
+            value, "as_integer_ratio"
+        ) else str(value)
+    pairs = [f"{k}={v}" for k, v in r.items() if k not in _KEYS and v is not None]
+    return "", "; ".join(pairs)
+
+
+def _localised_text(r: dict, L: Lang) -> str:
+    suffix = "_zh" if L.locale == "zh_CN" else "_en"
+    for k, v in r.items():
+        if k.endswith(suffix) and v:
+            return str(v)
+    return str(r.get("recommendation") or r.get("text") or "")
+
+
+BUILDERS = {
+    "monthly_appraisal": monthly_appraisal,
+    "team_report": team_report,
+    "reward": reward,
+    "pacing": pacing,
+    "weekly": weekly,
+    "quarterly": quarterly,
+}
+
+
+def build(conn: psycopg.Connection, kind: str, period: str | None, skip: Skip = _no_skip):
+    if kind not in BUILDERS:
+        raise ValueError(f"unknown report kind {kind!r}; one of {', '.join(KINDS)}")
+    return BUILDERS[kind](conn, period, skip)

@@ -1,0 +1,380 @@
+"""Report rendering, scoping and delivery on small hand-made marts (contract columns only).
+
+The marts here are built by SQL in the test database, so these tests pin the data access,
+scoping, escaping, MIME structure and outbox behaviour independently of the dbt models;
+``test_reports_demo.py`` runs the same reports on marts built by dbt from the demo CRM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import io
+
+import openpyxl
+import pytest
+
+from salesperf.mailcatcher import MailCatcher
+from salesperf.reports import data, kinds, outbox
+from salesperf.reports.run import run
+
+M = dt.date(2026, 9, 1)
+EVIL_SCRIPT = "<script>alert(1)</script>"
+EVIL_NEWLINE = "Eve\r\nBcc: victim@evil.test"
+
+# rep_id, name, locale, role, team, manager
+PEOPLE = [
+    ("m1", "王经理", "zh_CN", "manager", "t1", None),
+    ("m2", "Mary Manager", "en", "manager", "t2", None),
+    ("d1", "Dora Director", "en", "director", None, None),
+    ("r1", "张伟", "zh_CN", "rep", "t1", "m1"),
+    ("r2", "李娜", "zh_CN", "rep", "t1", "m1"),
+    ("r3", EVIL_SCRIPT, "en", "rep", "t1", "m1"),
+    ("r4", "Alice Adams", "en", "rep", "t2", "m2"),
+    ("r5", "Bob Brown", "en", "rep", "t2", "m2"),
+    ("r6", EVIL_NEWLINE, "zh_CN", "rep", "t2", "m2"),
+]
+REPS = [p for p in PEOPLE if p[3] == "rep"]
+REVENUE = {"r1": 120000, "r2": 80000, "r3": 50000, "r4": 99000, "r5": 61000, "r6": 30500}
+
+
+def _create_marts(conn) -> None:
+    conn.execute("create schema if not exists marts; create schema if not exists staging")
+    conn.execute("""
+        create table marts.dim_reps (rep_id text, rep_name text, email text, locale text,
+            role text, team_id text, team_name text, region text, manager_id text,
+            manager_name text, manager_email text, hire_date date, leave_date date,
+            is_active boolean);
+        create table marts.dim_teams (team_id text, team_name text, region text,
+            parent_team_id text, manager_id text);
+        create table marts.fct_rep_kpis_monthly (rep_id text, period_type text,
+            period_start date, team_id text, region text, manager_id text, revenue numeric,
+            revenue_target numeric, attainment numeric, has_target boolean, new_customers int,
+            deals_won int, deals_lost int, win_rate_count numeric, activities_total int,
+            csat_avg numeric, pipeline_created numeric);
+        create table marts.fct_rep_kpis_quarterly (like marts.fct_rep_kpis_monthly);
+        create table marts.fct_appraisal_scores (rep_id text, period_type text,
+            period_start date, kpi text, kpi_label_zh text, kpi_label_en text, actual numeric,
+            target numeric, score numeric, weight numeric, effective_weight numeric);
+        create table marts.fct_appraisal_summary (rep_id text, period_type text,
+            period_start date, total_score numeric, grade text, grade_label_zh text,
+            grade_label_en text, rank_in_team int, reps_in_team int, rank_in_company int,
+            reps_in_company int, weights_renormalised boolean, note text, note_zh text);
+        create table marts.fct_improvement_plans (plan_id text, rep_id text, manager_id text,
+            kpi text, baseline numeric, goal numeric, action_type text, action_text_zh text,
+            action_text_en text, created_period date, due_date date, status text, effect numeric);
+        create table marts.fct_rewards (reward_id text, rule_id text, rep_id text,
+            period_type text, period_start date, kind text, title_zh text, title_en text,
+            amount numeric, currency text, reason text, references_reward_id text);
+        create table marts.fct_funnel_monthly (level text, level_key text, month_start date,
+            funnel_stage text, stage_order int, entries int, conversions int,
+            conversion_rate numeric, win_rate_count numeric);
+        create table marts.fct_target_pacing_daily (level text, level_key text,
+            as_of_date date, period_type text, period_start date, target numeric,
+            actual numeric, expected_to_date numeric, pace_ratio numeric,
+            projected_finish numeric, is_at_risk boolean);
+        create table marts.fct_opportunities (opportunity_id text, owner_id text,
+            account_id text, amount_company numeric);
+        create table marts.fct_stage_transitions (stage_change_id text, opportunity_id text,
+            owner_id text, stage text, entered_at timestamptz, exited_at timestamptz);
+        create table staging.stg_crm__activities (activity_id text, activity_type text,
+            owner_id text, occurred_at timestamptz);
+        create table marts.fct_quarterly_review (quarter_start date, metric text, value numeric);
+        create table marts.fct_quarterly_recommendations (quarter_start date,
+            recommendation_zh text, recommendation_en text);
+    """)
+    names = {p[0]: p[1] for p in PEOPLE}
+    for rid, name, loc, role, team, mgr in PEOPLE:
+        conn.execute(
+            "insert into marts.dim_reps values (%s,%s,%s,%s,%s,%s,%s,'East',%s,%s,%s,"
+            "'2024-01-01',null,true)",
+            (
+                rid,
+                name,
+                f"{rid}@example.com",
+                loc,
+                role,
+                team,
+                f"Team {team}",
+                mgr,
+                names.get(mgr),
+                f"{mgr}@example.com" if mgr else None,
+            ),
+        )
+    conn.execute(
+        "insert into marts.dim_teams values ('t1','Team t1','East',null,'m1'),"
+        "('t2','Team t2','East',null,'m2')"
+    )
+    for i, (rid, _n, _l, _r, team, mgr) in enumerate(REPS):
+        for back in range(6):
+            pm = data.add_months(M, -back)
+            rev = REVENUE[rid] - back * 1000
+            conn.execute(
+                "insert into marts.fct_rep_kpis_monthly values (%s,'month',%s,%s,'East',%s,%s,"
+                "100000,%s,true,%s,%s,1,0.5,%s,4.2,%s)",
+                (rid, pm, team, mgr, rev, rev / 100000, i, i + 2, 30 + i, 20000 + i),
+            )
+        conn.execute(
+            "insert into marts.fct_rep_kpis_quarterly values (%s,'quarter','2026-07-01',%s,"
+            "'East',%s,%s,300000,%s,true,1,3,1,0.5,90,4.2,50000)",
+            (rid, team, mgr, REVENUE[rid] * 3, REVENUE[rid] * 3 / 300000),
+        )
+        for kpi, w in (("revenue", 0.6), ("new_customers", 0.4)):
+            conn.execute(
+                "insert into marts.fct_appraisal_scores values (%s,'month',%s,%s,%s,%s,%s,"
+                "%s,%s,%s,%s)",
+                (
+                    rid,
+                    M,
+                    kpi,
+                    "销售额" if kpi == "revenue" else "新客户数",
+                    kpi.title(),
+                    REVENUE[rid] if kpi == "revenue" else i,
+                    100000 if kpi == "revenue" else None,
+                    80 + i,
+                    w,
+                    w,
+                ),
+            )
+        conn.execute(
+            "insert into marts.fct_appraisal_summary values (%s,'month',%s,%s,%s,'良好','Good',"
+            "%s,3,%s,6,%s,'note','说明')",
+            (rid, M, 90 + i, "AB"[i % 2], i % 3 + 1, i + 1, i == 0),
+        )
+        conn.execute(
+            "insert into marts.fct_appraisal_summary values (%s,'quarter','2026-07-01',%s,%s,"
+            "null,null,1,3,1,6,false,null,null)",
+            (rid, 90 + i, "AB"[i % 2]),
+        )
+        conn.execute(
+            "insert into marts.fct_improvement_plans values (%s,%s,%s,'revenue',%s,100000,"
+            "'coaching','每周复盘商机','Weekly pipeline review',%s,'2026-11-30','open',null)",
+            (f"p{rid}", rid, mgr, REVENUE[rid], M),
+        )
+        conn.execute(
+            "insert into marts.fct_rewards values (%s,'R02',%s,'month',%s,'honour','月度冠军',"
+            "%s,%s,'CNY',%s,null)",
+            (
+                f"w{rid}",
+                rid,
+                M,
+                '=HYPERLINK("http://evil")' if rid == "r3" else "Champion",
+                500 + i,
+                f"revenue {REVENUE[rid]}",
+            ),
+        )
+        conn.execute(
+            "insert into marts.fct_target_pacing_daily values ('rep',%s,'2026-09-30','month',"
+            "%s,100000,%s,100000,%s,%s,%s)",
+            (
+                rid,
+                M,
+                REVENUE[rid],
+                REVENUE[rid] / 100000,
+                REVENUE[rid],
+                REVENUE[rid] / 100000 < 0.85,
+            ),
+        )
+        conn.execute(
+            "insert into marts.fct_opportunities values (%s,%s,'a1',12345)", (f"o{rid}", rid)
+        )
+        conn.execute(
+            "insert into marts.fct_stage_transitions values (%s,%s,%s,'proposal',"
+            "'2026-09-22 10:00+08',null)",
+            (f"s{rid}", f"o{rid}", rid),
+        )
+        for k in range(i + 1):
+            conn.execute(
+                "insert into staging.stg_crm__activities values (%s,'call',%s,"
+                "'2026-09-23 10:00+08')",
+                (f"a{rid}{k}", rid),
+            )
+    for team, ratio in (("t1", 0.83), ("t2", 0.5)):
+        conn.execute(
+            "insert into marts.fct_target_pacing_daily values ('team',%s,'2026-09-30','month',"
+            "%s,300000,%s,300000,%s,%s,true)",
+            (team, M, 300000 * ratio, ratio, 300000 * ratio),
+        )
+    for team in ("t1", "t2"):
+        for order, (stage, n) in enumerate((("lead", 20), ("qualified", 12), ("won", 5))):
+            conn.execute(
+                "insert into marts.fct_funnel_monthly values ('team',%s,%s,%s,%s,%s,%s,0.5,0.3)",
+                (team, M, stage, order, n, n // 2),
+            )
+    conn.execute(
+        "insert into marts.fct_quarterly_review values ('2026-07-01','kpi_separation',"
+        "0.42); insert into marts.fct_quarterly_recommendations values ('2026-07-01',"
+        "'提高新客户指标权重','Raise the weight of new customers')"
+    )
+
+
+@pytest.fixture
+def marts(conn):
+    _create_marts(conn)
+    return conn
+
+
+def _parse(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def _dry(marts, kind, period, tmp_path) -> list[email.message.EmailMessage]:
+    result = run(marts, kind, period, dry_run_dir=tmp_path / kind)
+    assert result.written == result.built
+    return [_parse(p.read_bytes()) for p in sorted((tmp_path / kind).glob("*.eml"))]
+
+
+def _text_of(msg) -> str:
+    return "\n".join(
+        part.get_content() for part in msg.walk() if part.get_content_type().startswith("text/")
+    )
+
+
+def _other_rep_names(allowed: set[str]) -> list[str]:
+    return [n for rid, n, *_ in REPS if rid not in allowed]
+
+
+def test_monthly_appraisal_scoped_localised_and_escaped(marts, tmp_path):
+    msgs = _dry(marts, "monthly_appraisal", "2026-09", tmp_path)
+    assert len(msgs) == len(REPS)
+    by_rcpt = {m["To"].addresses[0].addr_spec: m for m in msgs}
+    for rid, _name, loc, *_ in REPS:
+        msg = by_rcpt[f"{rid}@example.com"]
+        text = _text_of(msg)
+        assert msg["Content-Language"] == loc.replace("_", "-")
+        assert ("综合得分" in text) == (loc == "zh_CN") and ("Total score" in text) == (loc == "en")
+        assert f"{REVENUE[rid]:,}" in text
+        for other in _other_rep_names({rid}):
+            assert other.split("\r")[0] not in text
+        for orid, rev in REVENUE.items():
+            if orid != rid:
+                assert f"{rev:,}" not in text
+        images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+        assert len(images) == 1 and images[0].get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+        html = msg.get_body(("html",)).get_content()
+        assert f"cid:{images[0]['Content-ID'][1:-1]}" in html
+        assert 'style="' in html  # CSS inlined
+    evil = by_rcpt["r3@example.com"].get_body(("html",)).get_content()
+    assert "<script>" not in evil and "&lt;script&gt;" in evil
+
+
+def test_newline_in_name_does_not_inject_headers(marts, tmp_path):
+    msgs = _dry(marts, "monthly_appraisal", "2026-09", tmp_path)
+    msg = next(m for m in msgs if m["To"].addresses[0].addr_spec == "r6@example.com")
+    assert msg["Bcc"] is None
+    assert [a.addr_spec for a in msg["To"].addresses] == ["r6@example.com"]
+
+
+def test_team_report_has_only_the_team_and_a_correct_xlsx(marts, tmp_path):
+    msgs = _dry(marts, "team_report", "2026-09", tmp_path)
+    assert sorted(m["To"].addresses[0].addr_spec for m in msgs) == [
+        "m1@example.com",
+        "m2@example.com",
+    ]
+    for msg in msgs:
+        mgr = msg["To"].addresses[0].addr_spec.split("@")[0]
+        team = {r[0] for r in REPS if r[5] == mgr}
+        text = _text_of(msg)
+        for other in _other_rep_names(team):
+            assert other.split("\r")[0] not in text
+        assert len([p for p in msg.walk() if p.get_content_type() == "image/png"]) == 2
+        (att,) = list(msg.iter_attachments())
+        wb = openpyxl.load_workbook(io.BytesIO(att.get_content()))
+        ws = wb["KPIs"]
+        header = [c.value for c in ws[1]]
+        rows = [
+            dict(zip(header, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=2)
+        ]
+        assert {r["rep_id"] for r in rows} == team
+        expected = marts.execute(
+            "select sum(revenue) from marts.fct_rep_kpis_monthly where manager_id = %s "
+            "and period_start = %s",
+            (mgr, M),
+        ).fetchone()[0]
+        assert sum(r["revenue"] for r in rows) == pytest.approx(float(expected))
+        rewards = wb["Rewards"]
+        titles = [r[3].value for r in rewards.iter_rows(min_row=2)]
+        assert all(not str(t).startswith("=") for t in titles)
+    m1 = next(m for m in msgs if m["To"].addresses[0].addr_spec == "m1@example.com")
+    cells = [
+        c.value
+        for r in openpyxl.load_workbook(io.BytesIO(next(m1.iter_attachments()).get_content()))[
+            "Rewards"
+        ].iter_rows(min_row=2)
+        for c in r
+    ]
+    assert '\'=HYPERLINK("http://evil")' in cells
+
+
+def test_reward_cc_manager_pacing_levels_weekly_quarterly(marts, tmp_path):
+    rewards = _dry(marts, "reward", "2026-09", tmp_path)
+    assert len(rewards) == len(REPS)
+    r1 = next(m for m in rewards if m["To"].addresses[0].addr_spec == "r1@example.com")
+    assert [a.addr_spec for a in r1["Cc"].addresses] == ["m1@example.com"]
+    assert "月度冠军" in _text_of(r1)
+
+    pacing = _dry(marts, "pacing", "2026-09", tmp_path)
+    rcpts = sorted(m["To"].addresses[0].addr_spec for m in pacing)
+    # reps below 85 % of pace (r2, r3, r5, r6) and both teams' managers
+    assert rcpts == sorted(
+        [
+            "r2@example.com",
+            "r3@example.com",
+            "r5@example.com",
+            "r6@example.com",
+            "m1@example.com",
+            "m2@example.com",
+        ]
+    )
+    far = next(m for m in pacing if m["To"].addresses[0].addr_spec == "m2@example.com")
+    assert "far behind pace" in _text_of(far)
+
+    weekly = _dry(marts, "weekly", "2026-09-21", tmp_path)
+    assert len(weekly) == len(REPS)
+    w5 = next(m for m in weekly if m["To"].addresses[0].addr_spec == "r5@example.com")
+    assert "or5" in _text_of(w5) and "or4" not in _text_of(w5)
+
+    quarterly = _dry(marts, "quarterly", "2026-Q3", tmp_path)
+    assert sorted(m["To"].addresses[0].addr_spec for m in quarterly) == [
+        "d1@example.com",
+        "m1@example.com",
+        "m2@example.com",
+    ]
+    for msg in quarterly:
+        assert not any(name.split("\r")[0] in _text_of(msg) for _i, name, *_ in REPS)
+    d1 = next(m for m in quarterly if m["To"].addresses[0].addr_spec == "d1@example.com")
+    assert "Raise the weight of new customers" in _text_of(d1)
+
+
+def test_missing_mart_fails_with_its_name(conn):
+    conn.execute("create schema if not exists marts")
+    conn.execute("create table marts.dim_reps (rep_id text)")
+    with pytest.raises(data.MissingMartError, match=r"missing marts\.fct_rewards"):
+        list(kinds.build(conn, "reward", "2026-09"))
+
+
+def test_validation_gate_blocks_reports(marts):
+    with pytest.raises(data.NotValidatedError, match="no validation"):
+        run(marts, "reward", "2026-09", require_validation=True, send=False)
+    marts.execute(
+        "insert into ops.validation_runs (suite, layer, success, evaluated, successful, failed)"
+        " values ('marts.fct_rewards', 'marts', false, 3, 2, 1)"
+    )
+    with pytest.raises(data.NotValidatedError, match="marts.fct_rewards"):
+        run(marts, "reward", "2026-09", require_validation=True, send=False)
+
+
+def test_send_through_smtp_once_then_nothing_new(marts, tmp_path):
+    with MailCatcher(tmp_path / "mail") as mc:
+        smtp = outbox.SmtpSettings.from_uri(
+            f"smtp://127.0.0.1:{mc.port}?disable_tls=true&disable_ssl=true"
+        )
+        first = run(marts, "monthly_appraisal", "2026-09", smtp=smtp, backoff=0.01)
+        second = run(marts, "monthly_appraisal", "2026-09", smtp=smtp, backoff=0.01)
+        got = mc.messages()
+    assert (first.enqueued, first.send.sent) == (len(REPS), len(REPS))
+    assert (second.built, second.enqueued, second.send.sent) == (0, 0, 0)
+    assert sorted(m["X-Envelope-To"] for m in got) == sorted(f"{r[0]}@example.com" for r in REPS)
+    for m in got:
+        assert any(p.get_content_type() == "image/png" for p in m.walk())
