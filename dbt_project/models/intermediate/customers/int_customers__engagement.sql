@@ -1,0 +1,59 @@
+-- Contact, pipeline and satisfaction per account, as of the as-of date.
+with as_of as (
+
+    select as_of_date from {{ ref('int_calendar__as_of_date') }}
+
+),
+
+activities as (
+
+    select
+        account_id,
+        max(occurred_at) as last_contact_at,
+        count(case when {{ local_date('occurred_at') }}
+            > (select as_of_date from as_of) - 90 then 1 end) as activities_last_90d
+    from {{ ref('stg_crm__activities') }}
+    where account_id is not null
+        and {{ local_date('occurred_at') }} <= (select as_of_date from as_of)
+    group by account_id
+
+),
+
+pipeline as (
+
+    select
+        account_id,
+        sum(case when not is_closed then coalesce(amount_company, 0) else 0 end) as open_pipeline_amount,
+        count(case when is_won then 1 end) as deals_won
+    from {{ ref('fct_opportunities') }}
+    where account_id is not null
+    group by account_id
+
+),
+
+surveys as (
+
+    select
+        account_id,
+        round(avg(case when csat between 1 and 5 then csat end), 2) as avg_csat,
+        round(avg(case when nps between 0 and 10 then nps end), 2) as avg_nps,
+        count(*) as survey_responses
+    from {{ ref('stg_crm__satisfaction_surveys') }}
+    where account_id is not null
+    group by account_id
+
+)
+
+select
+    accounts.account_id,
+    activities.last_contact_at,
+    coalesce(activities.activities_last_90d, 0) as activities_last_90d,
+    coalesce(pipeline.open_pipeline_amount, 0) as open_pipeline_amount,
+    coalesce(pipeline.deals_won, 0) as deals_won,
+    surveys.avg_csat,
+    surveys.avg_nps,
+    coalesce(surveys.survey_responses, 0) as survey_responses
+from {{ ref('stg_crm__accounts') }} as accounts
+left join activities on activities.account_id = accounts.account_id
+left join pipeline on pipeline.account_id = accounts.account_id
+left join surveys on surveys.account_id = accounts.account_id

@@ -1,0 +1,57 @@
+-- Every opportunity x funnel stage it reached (prospecting .. closed_won), with whether it
+-- went on to the next stage and its days in the stage. An opportunity that reached a later
+-- stage counts as having passed the earlier ones (skipped stages included), so entries
+-- never grow down the funnel. Lost deals reach the furthest stage seen before the loss.
+with opportunities as (
+
+    select * from {{ ref('fct_opportunities') }}
+    where created_month is not null
+
+),
+
+transitions as (
+
+    select * from {{ ref('fct_stage_transitions') }}
+
+),
+
+reached as (
+
+    select
+        opportunities.opportunity_id,
+        greatest(
+            coalesce(max(case when transitions.stage_order <= 5 then transitions.stage_order end), 1),
+            case when opportunities.stage_order <= 5 then opportunities.stage_order else 1 end
+        ) as furthest_stage_order
+    from opportunities
+    left join transitions
+        on transitions.opportunity_id = opportunities.opportunity_id
+    group by opportunities.opportunity_id, opportunities.stage_order
+
+),
+
+funnel_stages as (
+
+    select distinct funnel_stage, stage_order
+    from {{ ref('stage_order') }}
+    where stage_order <= 5
+
+)
+
+select
+    opportunities.opportunity_id,
+    opportunities.owner_id,
+    coalesce(opportunities.team_id, 'unassigned') as team_id,
+    opportunities.region,
+    opportunities.created_month as month_start,
+    funnel_stages.funnel_stage,
+    funnel_stages.stage_order,
+    reached.furthest_stage_order > funnel_stages.stage_order as converted,
+    (select sum(t.days_in_stage) from transitions as t
+        where t.opportunity_id = opportunities.opportunity_id
+            and t.stage = funnel_stages.funnel_stage and t.exited_at is not null) as days_in_stage
+from opportunities
+inner join reached
+    on reached.opportunity_id = opportunities.opportunity_id
+inner join funnel_stages
+    on funnel_stages.stage_order <= reached.furthest_stage_order

@@ -1,0 +1,33 @@
+-- Outcomes of each entry cohort (opportunities created in the month) per rep, team, region
+-- and company: won / lost counts and amounts and the sales cycle of won deals.
+with opportunities as (
+
+    select
+        *,
+        coalesce(team_id, 'unassigned') as team_key
+    from {{ ref('fct_opportunities') }}
+    where created_month is not null
+
+)
+
+select
+    case
+        when grouping(owner_id) = 0 then 'rep'
+        when grouping(team_key) = 0 then 'team'
+        when grouping(region) = 0 then 'region'
+        else 'company'
+    end as level,
+    coalesce(owner_id, team_key, region, 'company') as level_key,
+    created_month as month_start,
+    count(case when is_won then 1 end) as won_count,
+    count(case when is_closed and not is_won then 1 end) as lost_count,
+    sum(case when is_won then coalesce(amount_company, 0) else 0 end) as won_amount,
+    sum(case when is_closed and not is_won then coalesce(amount_company, 0) else 0 end) as lost_amount,
+    avg(case when is_won then sales_cycle_days end) as avg_sales_cycle_days
+from opportunities
+group by grouping sets (
+    (owner_id, created_month),
+    (team_key, created_month),
+    (region, created_month),
+    (created_month)
+)

@@ -1,0 +1,59 @@
+-- Per level and month: open pipeline expected to close in the month against the part of
+-- the month's revenue target not yet won. Null without a target or with nothing left.
+with opportunities as (
+
+    select
+        *,
+        coalesce(team_id, 'unassigned') as team_key,
+        cast({{ dbt.date_trunc('month', 'expected_close_date') }} as date) as expected_month
+    from {{ ref('fct_opportunities') }}
+
+),
+
+by_level as (
+
+    select
+        case
+            when grouping(owner_id) = 0 then 'rep'
+            when grouping(team_key) = 0 then 'team'
+            when grouping(region) = 0 then 'region'
+            else 'company'
+        end as level,
+        coalesce(owner_id, team_key, region, 'company') as level_key,
+        month_start,
+        sum(open_amount) as open_pipeline,
+        sum(won_amount) as won_amount
+    from (
+        select owner_id, team_key, region, expected_month as month_start,
+            case when not is_closed then coalesce(amount_company, 0) else 0 end as open_amount,
+            0 as won_amount
+        from opportunities
+        where expected_month is not null
+        union all
+        select owner_id, team_key, region, closed_month,
+            0, case when is_won then coalesce(amount_company, 0) else 0 end
+        from opportunities
+        where closed_month is not null
+    ) as amounts
+    group by grouping sets (
+        (owner_id, month_start), (team_key, month_start), (region, month_start), (month_start)
+    )
+
+)
+
+select
+    by_level.level,
+    by_level.level_key,
+    by_level.month_start,
+    by_level.open_pipeline,
+    targets.target_value - by_level.won_amount as remaining_target,
+    case when targets.target_value - by_level.won_amount > 0
+        then round(by_level.open_pipeline / (targets.target_value - by_level.won_amount), 4)
+    end as pipeline_coverage
+from by_level
+left join {{ ref('fct_sales_targets') }} as targets
+    on targets.level = by_level.level
+    and targets.level_key = by_level.level_key
+    and targets.period_type = 'month'
+    and targets.period_start = by_level.month_start
+    and targets.metric = 'revenue'
