@@ -358,11 +358,18 @@ def test_validation_gate_blocks_reports(marts):
     with pytest.raises(data.NotValidatedError, match="no validation"):
         run(marts, "reward", "2026-09", require_validation=True, send=False)
     marts.execute(
-        "insert into ops.validation_runs (suite, layer, success, evaluated, successful, failed)"
-        " values ('marts.fct_rewards', 'marts', false, 3, 2, 1)"
+        "insert into ops.validation_runs (run_id, suite, layer, success, evaluated, successful,"
+        " failed) values ('r1', 'marts.fct_rewards', 'marts', false, 3, 2, 1),"
+        " ('r1', 'marts.dim_reps', 'marts', true, 3, 3, 0)"
     )
-    with pytest.raises(data.NotValidatedError, match="marts.fct_rewards"):
+    with pytest.raises(data.NotValidatedError, match=r"failed \(marts.fct_rewards\)"):
         run(marts, "reward", "2026-09", require_validation=True, send=False)
+    marts.execute(
+        "insert into ops.validation_runs (run_id, suite, layer, success, evaluated, successful,"
+        " failed, started_at) values ('r2', 'marts.fct_rewards', 'marts', true, 3, 3, 0,"
+        " now() + interval '1 second')"
+    )
+    assert run(marts, "reward", "2026-09", require_validation=True, send=False).enqueued == 6
 
 
 def test_send_through_smtp_once_then_nothing_new(marts, tmp_path):
@@ -378,3 +385,14 @@ def test_send_through_smtp_once_then_nothing_new(marts, tmp_path):
     assert sorted(m["X-Envelope-To"] for m in got) == sorted(f"{r[0]}@example.com" for r in REPS)
     for m in got:
         assert any(p.get_content_type() == "image/png" for p in m.walk())
+
+
+def test_report_periods_from_logical_dates_in_company_time():
+    from salesperf.reports import tasks
+
+    # 2026-11-01 09:00 Shanghai is 2026-11-01 01:00 UTC; a UTC date on Oct 31 is still Nov 1
+    run_at = dt.datetime(2026, 11, 1, 1, 0, tzinfo=dt.UTC)
+    assert tasks.previous_month(run_at) == "2026-10"
+    assert tasks.previous_week(dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)) == "2026-10-26"
+    assert tasks.previous_quarter(dt.datetime(2026, 10, 1, 1, 0, tzinfo=dt.UTC)) == "2026-Q3"
+    assert tasks.previous_quarter(dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.UTC)) == "2025-Q4"

@@ -58,17 +58,21 @@ def columns(conn: psycopg.Connection, relation: str) -> list[str]:
 
 
 def require_validated(conn: psycopg.Connection) -> None:
-    """The latest run of every marts suite in ops.validation_runs must have passed."""
+    """Every suite of the latest marts validation run (ops.validation_runs) must have passed."""
     rows = conn.execute(
-        "select distinct on (suite) suite, success from ops.validation_runs "
-        "where layer in ('marts', 'mart') order by suite, started_at desc, id desc"
+        """
+        select suite, success from ops.validation_runs
+        where layer in ('marts', 'mart') and run_id = (
+            select run_id from ops.validation_runs where layer in ('marts', 'mart')
+            order by started_at desc, id desc limit 1)
+        """
     ).fetchall()
     if not rows:
         raise NotValidatedError("no validation of the marts recorded; run the validation first")
-    failed = [s for s, ok in rows if not ok]
+    failed = sorted(s for s, ok in rows if not ok)
     if failed:
         raise NotValidatedError(
-            f"latest validation failed for {', '.join(failed)}; reports are blocked"
+            f"latest marts validation failed ({', '.join(failed)}); reports are blocked"
         )
 
 

@@ -16,13 +16,13 @@ from email.message import EmailMessage
 import psycopg
 
 from salesperf import config
-from salesperf.reports import charts, outbox
+from salesperf.reports import KINDS, charts, outbox
 from salesperf.reports import data as d
 from salesperf.reports.i18n import Lang, norm_locale
 from salesperf.reports.render import XLSX_TYPE, render, to_message
 from salesperf.reports.xlsx import workbook
 
-KINDS = ("monthly_appraisal", "team_report", "reward", "pacing", "weekly", "quarterly")
+__all__ = ["BUILDERS", "KINDS", "Outgoing", "build"]
 CLOSED_PLAN = ("done", "completed", "closed", "cancelled", "achieved")
 
 
