@@ -403,7 +403,10 @@ class _FileJob:
         present = set(names)
         missing = [(c, why) for c, why in self.spec.required_columns() if c not in present]
         if missing:
-            cols = ", ".join(sorted({f"{c!r} (for {why})" for c, why in missing}))
+            needs: dict[str, list[str]] = {}
+            for c, why in missing:
+                needs.setdefault(c, []).append(why)
+            cols = ", ".join(f"{c!r} (for {', '.join(sorted(set(w)))})" for c, w in needs.items())
             raise FileImportError(
                 f"{self.path.name}: required column {cols} missing from the file "
                 f"(mapping {self.mapping.path.name}, pattern {self.spec.pattern!r}); "
@@ -725,3 +728,36 @@ def import_dir(
         err.report = report  # type: ignore[attr-defined]
         raise err
     return report
+
+
+# ---------------------------------------------------------------- the drop folder (Airflow)
+
+
+def drop_mapping(name: str, drop_root: Path | None = None) -> Path | str:
+    """The mapping of drop folder ``name``: ``<drop root>/<name>.yaml`` if present, else the
+    shipped mapping of that name."""
+    root = Path(drop_root or config.DROP_DIR)
+    for candidate in (root / f"{name}.yaml", root / f"{name}.yml"):
+        if candidate.is_file():
+            return candidate
+    return name
+
+
+def pending_drop_folders(drop_root: Path | None = None) -> list[str]:
+    """Names of the drop sub-folders that hold at least one file to import."""
+    root = Path(drop_root or config.DROP_DIR)
+    if not root.is_dir():
+        return []
+    return [
+        d.name
+        for d in sorted(root.iterdir())
+        if d.is_dir() and not d.name.startswith((".", "_")) and candidate_files(d)
+    ]
+
+
+def import_drop_folder(
+    name: str, drop_root: Path | None = None, warehouse=None, strict: bool = True
+) -> ImportReport:
+    """Import ``<drop root>/<name>/`` with its mapping; processed files go to its archive."""
+    root = Path(drop_root or config.DROP_DIR)
+    return import_dir(drop_mapping(name, root), root / name, warehouse, strict=strict)
