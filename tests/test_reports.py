@@ -396,3 +396,22 @@ def test_report_periods_from_logical_dates_in_company_time():
     assert tasks.previous_week(dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)) == "2026-10-26"
     assert tasks.previous_quarter(dt.datetime(2026, 10, 1, 1, 0, tzinfo=dt.UTC)) == "2026-Q3"
     assert tasks.previous_quarter(dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.UTC)) == "2025-Q4"
+
+
+def test_preview_renders_html_and_a_real_screenshot(marts, tmp_path):
+    from PIL import Image
+
+    from salesperf.reports import preview
+
+    if preview.chromium() is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium); CI installs it")
+    paths = preview.build_preview(marts, tmp_path / "preview")
+    pngs = [p for p in paths if p.suffix == ".png"]
+    assert [p.name for p in pngs] == ["rep_appraisal.png", "manager_team_report.png"]
+    html = (tmp_path / "preview" / "rep_appraisal.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html and "cid:" not in html
+    for png in pngs:
+        img = Image.open(png).convert("RGB")
+        assert img.size[0] >= 700 and img.size[1] >= 1000
+        colours = img.resize((190, 450)).getcolors(maxcolors=100000)
+        assert colours is not None and len(colours) > 50  # text, tables and a chart, not blank
