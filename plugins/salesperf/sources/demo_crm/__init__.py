@@ -43,12 +43,11 @@ def create(
     if size not in SIZES:
         raise ValueError(f"unknown demo CRM size {size!r}; choose from {', '.join(SIZES)}")
     target = crm_warehouse(warehouse)
-    if target.origin == "DEMO_CRM_URL":
-        with wh.connect(target, autocommit=True) as conn:
-            conn.execute("drop schema if exists crm cascade")
-    else:
-        base = warehouse or wh.resolve()
-        wh.create_database(base, target.dbname, drop_first=True)
+    if target.origin != "DEMO_CRM_URL":
+        wh.create_database(warehouse or wh.resolve(), target.dbname)
+    with wh.connect(target, autocommit=True) as conn:
+        # dropping the schema, not the database: no checkpoint wait on a busy server
+        conn.execute("drop schema if exists crm cascade")
     started = time.monotonic()
     with wh.connect(target) as conn:
         counts = generate(conn, SIZES[size], seed, as_of)
@@ -62,7 +61,7 @@ def create(
 
 def advance(days: int = 1, warehouse: wh.Warehouse | None = None) -> dict[str, int]:
     """Move the demo CRM forward by ``days``; returns what changed."""
-    from salesperf.sources.demo_crm.advance import advance_days
+    from salesperf.sources.demo_crm.daily import advance_days
 
     target = crm_warehouse(warehouse)
     with wh.connect(target) as conn:

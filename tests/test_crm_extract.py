@@ -1,0 +1,181 @@
+"""The CRM-database source against a real demo CRM: landing equals source, incrementally."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from salesperf import extract
+from salesperf import warehouse as wh
+from salesperf.landing import entities as E
+from salesperf.sources import demo_crm
+
+
+@pytest.fixture
+def crm(warehouse_db, server, _created_dbs, monkeypatch):
+    """A warehouse with a tiny demo CRM next to it; returns the warehouse."""
+    monkeypatch.delenv("DEMO_CRM_URL", raising=False)
+    _created_dbs.append(f"{warehouse_db.dbname}_democrm")
+    demo_crm.create("tiny", seed=11, warehouse=warehouse_db)
+    return warehouse_db
+
+
+def source_rows(warehouse: wh.Warehouse, entity: str) -> dict[str, tuple]:
+    """What the source holds for the entity: id -> (landing columns..., _extra, deleted_at)."""
+    src = extract.get_source("demo_crm", warehouse)
+    with wh.connect(src.location) as conn:
+        return {r[0]: tuple(r) for r in conn.execute(src.select_sql(conn, entity))}
+
+
+def landing_rows(conn, entity: str) -> dict[str, tuple]:
+    cols = ", ".join(E.get(entity).column_names)
+    rows = conn.execute(
+        f"select {cols}, _extra, _deleted_at from raw.{entity} where _source = 'demo_crm'"  # noqa: S608
+    )
+    return {r[0]: tuple(r) for r in rows}
+
+
+def assert_landing_equals_source(warehouse: wh.Warehouse, conn) -> dict[str, int]:
+    """Live source rows equal live landing rows; everything else in landing is deleted.
+
+    Returns the number of deleted landing rows per entity."""
+    deleted = {}
+    for entity in E.ENTITIES:
+        src = source_rows(warehouse, entity)
+        land = landing_rows(conn, entity)
+        live_src = {k: v[:-1] for k, v in src.items() if v[-1] is None}
+        live_land = {k: v[:-1] for k, v in land.items() if v[-1] is None}
+        assert live_land == live_src, f"{entity}: live rows differ"
+        soft = {k for k, v in src.items() if v[-1] is not None}
+        gone = set(land) - set(src)
+        assert {k for k, v in land.items() if v[-1] is not None} == soft | gone, entity
+        for k in soft:  # a soft delete keeps the source's time of deletion
+            assert land[k][-1] == src[k][-1], f"{entity} {k}: deleted_at"
+        deleted[entity] = len(soft | gone)
+    return deleted
+
+
+def test_first_extract_lands_every_entity(crm, conn):
+    results = extract.run_extract("demo_crm", warehouse=crm)
+
+    assert set(results) == set(E.ENTITIES)
+    assert_landing_equals_source(crm, conn)
+    for entity, counts in results.items():
+        n = conn.execute(f"select count(*) from raw.{entity}").fetchone()[0]  # noqa: S608
+        assert counts["inserted"] == counts["rows_in"] == n > 0, entity
+    batches = conn.execute(
+        "select status, count(*), sum(rows_loaded) from ops.load_batches group by status"
+    ).fetchall()
+    assert batches == [("success", len(E.ENTITIES), sum(c["inserted"] for c in results.values()))]
+    src = extract.get_source("demo_crm", crm)
+    with wh.connect(src.location) as s:
+        high = s.execute("select max(updated_at) from crm.opportunities").fetchone()[0]
+    wm = conn.execute(
+        "select watermark from ops.extract_state where source = 'demo_crm' and entity = 'opportunities'"
+    ).fetchone()[0]
+    assert wm == high
+
+
+def test_rerun_changes_nothing(crm, conn):
+    extract.run_extract("demo_crm", warehouse=crm)
+    before = conn.execute("select _batch_id, count(*) from raw.activities group by 1").fetchall()
+
+    again = extract.run_extract("demo_crm", warehouse=crm, lookback_window=timedelta(days=30))
+
+    assert all(c["rows_in"] > 0 for c in again.values() if c is not again["teams"])
+    assert {(c["inserted"], c["updated"], c["deleted"]) for c in again.values()} == {(0, 0, 0)}
+    assert (
+        conn.execute("select _batch_id, count(*) from raw.activities group by 1").fetchall()
+        == before
+    )
+
+
+def test_landing_follows_the_crm_through_advances(crm, conn):
+    extract.run_extract("demo_crm", warehouse=crm)
+    first = assert_landing_equals_source(crm, conn)
+
+    demo_crm.advance(3, warehouse=crm)
+    step1 = extract.run_extract("demo_crm", warehouse=crm)
+    after1 = assert_landing_equals_source(crm, conn)
+    demo_crm.advance(4, warehouse=crm)
+    step2 = extract.run_extract("demo_crm", warehouse=crm)
+    after2 = assert_landing_equals_source(crm, conn)
+
+    # the steps really were incremental, with new rows, updates, and both kinds of delete
+    for step in (step1, step2):
+        assert step["activities"]["inserted"] > 0
+        assert step["opportunities"]["updated"] > 0
+        assert (
+            step["opportunities"]["rows_in"]
+            < conn.execute("select count(*) from raw.opportunities").fetchone()[0]
+        )
+        assert sum(c["deleted"] for c in step.values()) > 0  # hard deletes
+    assert after2["activities"] > after1["activities"] >= first["activities"]
+    assert after2["opportunities"] > first["opportunities"]  # soft deletes
+
+
+def test_failure_between_copy_and_merge_leaves_landing_unchanged(crm, conn, monkeypatch):
+    from salesperf.landing import load
+
+    extract.run_extract("demo_crm", warehouse=crm)
+    demo_crm.advance(2, warehouse=crm)
+    snapshot = {e: landing_rows(conn, e) for e in E.ENTITIES}
+    state = conn.execute("select * from ops.extract_state order by entity").fetchall()
+    real_merge = load._merge_staged
+
+    def merge_then_fail(*args, **kwargs):
+        if args[1].name == "opportunities":
+            raise RuntimeError("injected failure after COPY, before merge")
+        return real_merge(*args, **kwargs)
+
+    monkeypatch.setattr(load, "_merge_staged", merge_then_fail)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        extract.run_extract("demo_crm", ["opportunities"], warehouse=crm)
+
+    assert {e: landing_rows(conn, e) for e in E.ENTITIES} == snapshot
+    assert conn.execute("select * from ops.extract_state order by entity").fetchall() == state
+    failed = conn.execute(
+        "select entity, message from ops.load_batches where status = 'failed'"
+    ).fetchall()
+    assert failed == [("opportunities", "RuntimeError: injected failure after COPY, before merge")]
+    monkeypatch.setattr(load, "_merge_staged", real_merge)
+    rerun = extract.run_extract("demo_crm", warehouse=crm)
+    assert rerun["opportunities"]["updated"] > 0
+    assert_landing_equals_source(crm, conn)
+
+
+def test_lookback_window_catches_late_commits(crm, conn):
+    extract.run_extract("demo_crm", warehouse=crm)
+    wm = conn.execute(
+        "select watermark from ops.extract_state where entity = 'activities'"
+    ).fetchone()[0]
+    src = extract.get_source("demo_crm", crm)
+    with wh.connect(src.location, autocommit=True) as s:
+        # a transaction that stamped its rows before the last extract but committed after it
+        s.execute(
+            "update crm.activities set outcome = 'late', updated_at = %s where id in (1, 2)",
+            (wm - timedelta(minutes=5),),
+        )
+
+    without = extract.run_entity("demo_crm", "activities", crm, lookback_window=timedelta(0))
+    with_window = extract.run_entity(
+        "demo_crm", "activities", crm, lookback_window=timedelta(minutes=10)
+    )
+
+    assert (without["updated"], with_window["updated"]) == (0, 2)
+    assert_landing_equals_source(crm, conn)
+
+
+def test_rebuilt_source_gets_a_full_extract(crm, conn):
+    extract.run_extract("demo_crm", warehouse=crm)
+    demo_crm.create("tiny", seed=12, warehouse=crm)  # different content, same ids and times
+
+    extract.run_extract("demo_crm", warehouse=crm)
+
+    assert_landing_equals_source(crm, conn)
+
+
+def test_unknown_entity_is_a_clear_error():
+    with pytest.raises(KeyError, match="source demo_crm has no entity nope"):
+        extract.plan("demo_crm", ["nope"])
