@@ -30,6 +30,15 @@ reached as (
 
 ),
 
+stage_days as (
+
+    select opportunity_id, stage, sum(days_in_stage) as days_in_stage
+    from transitions
+    where exited_at is not null
+    group by opportunity_id, stage
+
+),
+
 funnel_stages as (
 
     select distinct funnel_stage, stage_order
@@ -47,11 +56,12 @@ select
     funnel_stages.funnel_stage,
     funnel_stages.stage_order,
     reached.furthest_stage_order > funnel_stages.stage_order as converted,
-    (select sum(t.days_in_stage) from transitions as t
-        where t.opportunity_id = opportunities.opportunity_id
-            and t.stage = funnel_stages.funnel_stage and t.exited_at is not null) as days_in_stage
+    stage_days.days_in_stage
 from opportunities
 inner join reached
     on reached.opportunity_id = opportunities.opportunity_id
 inner join funnel_stages
     on funnel_stages.stage_order <= reached.furthest_stage_order
+left join stage_days
+    on stage_days.opportunity_id = opportunities.opportunity_id
+    and stage_days.stage = funnel_stages.funnel_stage
