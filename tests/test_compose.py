@@ -14,7 +14,10 @@ from salesperf.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW_SERVICES = [
-    "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
 ]
 
 
@@ -79,8 +82,14 @@ def test_every_required_variable_is_in_env_example(compose, env_example):
 def test_code_and_compose_use_the_same_env_names(compose):
     env = compose["services"]["airflow-scheduler"]["environment"]
     code = "\n".join(p.read_text() for p in (ROOT / "plugins" / "salesperf").rglob("*.py"))
-    for name in ["AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_CONN_SMTP_DEFAULT", "SALESPERF_HOME",
-                 "SALESPERF_LOCAL_DIR", "SALESPERF_TIMEZONE", "SALESPERF_DATA_TEAM_EMAILS"]:
+    for name in [
+        "AIRFLOW_CONN_WAREHOUSE",
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        "SALESPERF_HOME",
+        "SALESPERF_LOCAL_DIR",
+        "SALESPERF_TIMEZONE",
+        "SALESPERF_DATA_TEAM_EMAILS",
+    ]:
         assert name in env, f"compose does not set {name}"
         assert name in code, f"the code does not read {name}"
     assert env["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] == "false"
@@ -98,7 +107,9 @@ def test_project_folders_are_mounted_where_the_code_looks(compose):
 
 
 def test_connections_point_at_compose_services(compose, env_example):
-    wh = Warehouse(env_example["AIRFLOW_CONN_WAREHOUSE"].replace("postgres://", "postgresql://", 1), "env")
+    wh = Warehouse(
+        env_example["AIRFLOW_CONN_WAREHOUSE"].replace("postgres://", "postgresql://", 1), "env"
+    )
     assert wh.host == "postgres" and wh.port == 5432
     init_sql = (ROOT / "docker" / "init-databases.sql").read_text()
     assert f"create database {wh.dbname} owner {wh.user}" in init_sql
