@@ -1,0 +1,127 @@
+"""Small constructors shared by the suite builders, so every suite reads as business rules.
+
+Everything here produces GX 1.x expectation objects; the SQL rules use GX's ``{batch}``
+placeholder, so they run in PostgreSQL against the batch (pushdown) and return the
+offending rows, which the alert shows.
+"""
+
+# ruff: noqa: S608 - SQL is built from identifiers written in these modules, checked by ident()
+from __future__ import annotations
+
+import re
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+# A live landing row may carry a timestamp a little ahead of our clock (source clock skew,
+# time zones of date-only values); beyond this it is a data error.
+FUTURE_TOLERANCE = "1 day"
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+
+
+def ident(name: str) -> str:
+    """A table or column name from the suite code; anything else is a programming error."""
+    if not _IDENT.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return name
+
+
+def new_suite(context, name: str, *expectations) -> gx.ExpectationSuite:
+    """Build the suite from code and store it (stable ids when nothing changed)."""
+    suite = gx.ExpectationSuite(name=name)
+    for e in expectations:
+        suite.add_expectation(e)
+    return context.suites.add_or_update(suite)
+
+
+def unique(column: str) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeUnique(column=column)
+
+
+def present(*columns: str) -> list[gxe.Expectation]:
+    return [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in columns]
+
+
+def key(column: str) -> list[gxe.Expectation]:
+    """A single-column key: unique and never null."""
+    return [unique(column), *present(column)]
+
+
+def between(column: str, low=None, high=None) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high)
+
+
+def in_set(column: str, values) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(values))
+
+
+def of_type(column: str, type_: str) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeOfType(column=column, type_=type_)
+
+
+def rule(description: str, query: str) -> gxe.Expectation:
+    """A business rule as SQL returning the rows that break it (none = pass).
+
+    GX substitutes ``{batch}`` with ``(sub-query) AS subselect`` unless the query contains a
+    JOIN; then it substitutes ``(sub-query)`` and the query must give it an alias itself.
+    """
+    return gxe.UnexpectedRowsExpectation(
+        description=description, unexpected_rows_query=query.strip()
+    )
+
+
+def grain(*columns: str) -> gxe.Expectation:
+    """One row per grain; NULL keys count as equal (``group by`` semantics), unlike a UNIQUE index."""
+    cols = ", ".join(ident(c) for c in columns)
+    return rule(
+        f"one row per {' × '.join(columns)}",
+        f"select {cols}, count(*) as rows from {{batch}} group by {cols} having count(*) > 1",
+    )
+
+
+def not_in_future(column: str, tolerance: str = FUTURE_TOLERANCE) -> gxe.Expectation:
+    ident(column)
+    return rule(
+        f"{column} is not in the future (more than {tolerance} ahead of the run)",
+        f"select * from {{batch}} where {column} > now() + interval '{tolerance}'",
+    )
+
+
+def references(column: str, table: str, table_column: str, *, same_source: bool = False):
+    """Every non-null ``column`` exists in ``table.table_column`` (live rows only for raw.*)."""
+    ident(column), ident(table), ident(table_column)
+    live = " and t._deleted_at is null" if table.startswith("raw.") else ""
+    src = " and t._source = b._source" if same_source else ""
+    return rule(
+        f"every {column} exists in {table}.{table_column}",
+        f"select b.* from {{batch}} b left join {table} t on t.{table_column} = b.{column}{src}{live}"
+        f" where b.{column} is not null and t.{table_column} is null",
+    )
+
+
+def row_count_in_bounds(suite_name: str) -> gxe.Expectation:
+    """Row count within bounds of the previous run; bounds are computed at run time from
+    ``ops.validation_runs`` and passed as suite parameters (see salesperf.validation)."""
+    return gxe.ExpectTableRowCountToBeBetween(
+        min_value={"$PARAMETER": row_count_param(suite_name, "min")},
+        max_value={"$PARAMETER": row_count_param(suite_name, "max")},
+    )
+
+
+def row_count_param(suite_name: str, bound: str) -> str:
+    return f"{suite_name.replace('.', '__')}__{bound}_rows"
+
+
+def column_types(table_columns) -> gxe.Expectation:
+    """Every listed column has the PostgreSQL type of the contract (catches schema drift)."""
+    parts = []
+    for column, pg_type in table_columns:
+        base = ident(pg_type.split("(", 1)[0])
+        ident(column)
+        parts.append(
+            f"select '{column}' as column_name, pg_typeof(b.{column})::text as actual_type, "
+            f"'{base}' as expected_type from sample b "
+            f"where pg_typeof(b.{column}) <> '{base}'::regtype"
+        )
+    query = "with sample as (select * from {batch} limit 1)\n" + "\nunion all\n".join(parts)
+    return rule("columns have the types of the landing contract", query)

@@ -1,0 +1,30 @@
+"""What every landing table must satisfy, derived from the landing contract
+(:mod:`salesperf.landing.entities`): the key is unique and present, required columns are
+present, typed columns have their contract type, and the row count stays within bounds of
+the previous run. The area modules add the business rules per table."""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+
+from expectations import _rules as r
+from salesperf.landing.entities import ENTITIES
+
+
+def live_rows_query(entity: str) -> str:
+    """The batch of a landing suite: live rows only (source deletions are kept, flagged)."""
+    return f"select * from raw.{r.ident(ENTITIES[entity].name)} where _deleted_at is null"  # noqa: S608
+
+
+def contract(entity_name: str, suite_name: str) -> list:
+    entity = ENTITIES[entity_name]
+    required = [c for c in entity.required if c != "id"]
+    typed = [(c.name, c.type) for c in entity.columns if c.type != "text"]
+    expectations = [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["_source", "id"]),
+        *r.present("id", "_source", *required),
+        r.row_count_in_bounds(suite_name),
+    ]
+    if typed:
+        expectations.append(r.column_types(typed))
+    return expectations

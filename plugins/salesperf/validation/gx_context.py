@@ -1,0 +1,158 @@
+"""The GX file data context of the project, synchronised with the suites in code.
+
+The context lives in ``expectations/gx`` (``uncommitted/`` is git-ignored). Its
+``great_expectations.yml`` holds only ``${...}`` placeholders for the warehouse URL and the
+Data Docs folder; the values are put in this process's environment right before the context
+is opened, so no credential is ever written to a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+from pathlib import Path
+
+from salesperf import config
+
+DATASOURCE = "warehouse"
+BATCH_DEFINITION = "all_rows"
+URL_VARIABLE = "SALESPERF_GX_WAREHOUSE_URL"
+DOCS_VARIABLE = "SALESPERF_GX_DATA_DOCS_DIR"
+DOCS_SITE = "local_site"
+# SUMMARY: counts plus a few unexpected values; for landing tables also their keys, so the
+# alert can name the bad rows. Never COMPLETE: that would pull every bad value into Python.
+RESULT_FORMATS = {
+    "landing": {
+        "result_format": "SUMMARY",
+        "partial_unexpected_count": 5,
+        "unexpected_index_column_names": ["_source", "id"],
+    },
+    "marts": {"result_format": "SUMMARY", "partial_unexpected_count": 5},
+}
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("SALESPERF_GX_ROOT", config.EXPECTATIONS_DIR))
+
+
+def data_docs_dir() -> Path:
+    return Path(os.environ.get("SALESPERF_DATA_DOCS_DIR", config.LOCAL_DIR / "data_docs"))
+
+
+def registry():
+    """The suite registry in ``expectations/`` (the project root is put on the path)."""
+    root = str(config.PROJECT_ROOT)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from expectations import registry as reg
+
+    return reg
+
+
+@contextlib.contextmanager
+def locked(root: Path):
+    """One writer of a context folder at a time (Airflow tasks, CLI, demo)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".gx.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _gx_url(url: str) -> str:
+    # GX's PostgreSQL datasource speaks SQLAlchemy; the project's driver is psycopg 3.
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def open_context(warehouse_url: str, root: Path | None = None, docs_dir: Path | None = None):
+    """The file data context with its project settings (no analytics, no progress bars, Data
+    Docs into ``docs_dir``) and the warehouse datasource."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    os.environ[URL_VARIABLE] = _gx_url(warehouse_url)
+    docs = Path(docs_dir or data_docs_dir())
+    docs.mkdir(parents=True, exist_ok=True)
+    os.environ[DOCS_VARIABLE] = str(docs) + "/"
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=str(root or default_root()))
+    changed = False
+    if context.variables.analytics_enabled is not False:
+        context.variables.analytics_enabled = False
+        changed = True
+    bars = context.variables.progress_bars
+    if not bars or getattr(bars, "globally", None) is not False:
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        changed = True
+    if changed:
+        context.variables.save()
+    site = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": "${" + DOCS_VARIABLE + "}",
+        },
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    raw_sites = context.variables.config.data_docs_sites or {}
+    current = raw_sites.get(DOCS_SITE, {})
+    if (current.get("store_backend") or {}).get("base_directory") != site["store_backend"][
+        "base_directory"
+    ]:
+        if DOCS_SITE in raw_sites:
+            context.delete_data_docs_site(DOCS_SITE)
+        context.add_data_docs_site(DOCS_SITE, site)
+    try:
+        context.data_sources.get(DATASOURCE)
+    except KeyError:
+        context.data_sources.add_postgres(DATASOURCE, connection_string="${" + URL_VARIABLE + "}")
+    return context
+
+
+def sync_layer(context, layer: str, specs=None):
+    """Store the layer's assets, suites and validation definitions from code, and its
+    checkpoint (which also updates Data Docs). Returns the checkpoint."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    specs = specs if specs is not None else registry().suites(layer)
+    datasource = context.data_sources.get(DATASOURCE)
+    definitions = []
+    for spec in specs:
+        asset = _query_asset(datasource, spec.name, spec.query)
+        try:
+            batch_definition = asset.get_batch_definition(BATCH_DEFINITION)
+        except KeyError:
+            batch_definition = asset.add_batch_definition_whole_table(BATCH_DEFINITION)
+        suite = spec.build(context)
+        definitions.append(
+            context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=spec.name, data=batch_definition, suite=suite)
+            )
+        )
+    return context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{layer}_checkpoint",
+            validation_definitions=definitions,
+            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])],
+            result_format=RESULT_FORMATS[layer],
+        )
+    )
+
+
+def _query_asset(datasource, name: str, query: str):
+    try:
+        asset = datasource.get_asset(name)
+    except LookupError:
+        return datasource.add_query_asset(name, query=query)
+    if asset.query != query:
+        datasource.delete_asset(name)
+        return datasource.add_query_asset(name, query=query)
+    return asset

@@ -1,0 +1,267 @@
+"""Run the suites of a layer against the warehouse and record every suite's result.
+
+``run_layer("landing")`` / ``run_layer("marts")``: builds the suites from code into the GX
+file context, runs the layer's checkpoint (SQL pushdown: each expectation is a query in
+PostgreSQL; only aggregates and a few sample rows come back), updates Data Docs and writes
+one ``ops.validation_runs`` row per suite. It never raises for bad data; the caller decides
+(``result.raise_for_failure()``), so the results are recorded either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg.rows import dict_row
+
+from salesperf import warehouse as wh
+from salesperf.validation import gx_context, history
+
+log = logging.getLogger(__name__)
+
+SAMPLE_ROWS = 5  # bad rows kept per failed expectation
+_SKIP_KWARGS = {"batch_id", "unexpected_rows_query", "result_format", "meta", "notes"}
+
+
+class ValidationFailed(RuntimeError):
+    """At least one suite failed; the message lists them in one line each."""
+
+    def __init__(self, result: LayerResult):
+        self.result = result
+        super().__init__(result.summary())
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    relation: str
+    success: bool
+    evaluated: int
+    successful: int
+    failed: int
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    data_docs: str | None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[dict]:
+        return self.details.get("failed_expectations", [])
+
+
+@dataclass
+class LayerResult:
+    layer: str
+    run_id: str
+    suites: list[SuiteResult]
+    data_docs_index: str | None = None
+
+    @property
+    def success(self) -> bool:
+        return all(s.success for s in self.suites)
+
+    @property
+    def failed_suites(self) -> list[SuiteResult]:
+        return [s for s in self.suites if not s.success]
+
+    def summary(self) -> str:
+        if self.success:
+            return f"{self.layer}: all {len(self.suites)} suites passed (run {self.run_id})"
+        parts = [
+            f"{s.suite} ({s.details.get('error') or f'{s.failed} of {s.evaluated} expectations failed'})"
+            for s in self.failed_suites
+        ]
+        return (
+            f"{self.layer}: {len(parts)} of {len(self.suites)} suites failed (run {self.run_id}): "
+            + "; ".join(parts)
+        )
+
+    def raise_for_failure(self) -> None:
+        if not self.success:
+            raise ValidationFailed(self)
+
+
+def run_layer(
+    layer: str,
+    *,
+    warehouse: wh.Warehouse | None = None,
+    run_id: str | None = None,
+    gx_root: Path | None = None,
+    docs_dir: Path | None = None,
+    specs=None,
+) -> LayerResult:
+    """Validate one layer ('landing' or 'marts'); see the module docstring."""
+    warehouse = warehouse or wh.resolve()
+    run_id = run_id or f"{layer}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    root = Path(gx_root or gx_context.default_root())
+    specs = specs if specs is not None else gx_context.registry().suites(layer)
+    with wh.connect(warehouse, autocommit=True) as conn:
+        missing = {s.name: s.relation for s in specs if not _exists(conn, s.relation)}
+        params = _parameters(conn, layer, specs)
+        started = dt.datetime.now(dt.UTC)
+        with gx_context.locked(root):
+            context = gx_context.open_context(warehouse.url, root, docs_dir)
+            checkpoint = gx_context.sync_layer(context, layer, specs)
+            from great_expectations.core.run_identifier import RunIdentifier
+
+            outcome = checkpoint.run(
+                expectation_parameters=params,
+                run_id=RunIdentifier(run_name=run_id, run_time=started),
+            )
+            finished = dt.datetime.now(dt.UTC)
+            by_name = {}
+            for identifier, validation in outcome.run_results.items():
+                by_name[validation.suite_name] = (identifier, validation)
+            results = []
+            for spec in specs:
+                identifier, validation = by_name[spec.name]
+                result = _suite_result(
+                    context, spec, identifier, validation, missing.get(spec.name), started, finished
+                )
+                _add_rule_samples(conn, spec, validation, result)
+                results.append(result)
+            index = _docs_index(context)
+        for r in results:
+            history.record(conn, run_id, layer, r)
+    result = LayerResult(layer, run_id, results, index)
+    log.info("%s", result.summary())
+    return result
+
+
+def _exists(conn, relation: str) -> bool:
+    return conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]
+
+
+def _parameters(conn, layer: str, specs) -> dict:
+    """Suite parameters computed at run time: the landing row-count bounds from history."""
+    if layer != "landing":
+        return {}
+    from expectations._rules import row_count_param
+
+    params = {}
+    for spec in specs:
+        low, high = history.row_count_bounds(history.previous_row_count(conn, spec.name))
+        params[row_count_param(spec.name, "min")] = low
+        params[row_count_param(spec.name, "max")] = high
+    return params
+
+
+def _suite_result(context, spec, identifier, validation, missing, started, finished) -> SuiteResult:
+    stats = validation.statistics
+    failures = [_failure(e) for e in validation.results if not e.success]
+    details: dict = {"relation": spec.relation, "failed_expectations": failures}
+    for e in validation.results:
+        if (
+            e.expectation_config.type == "expect_table_row_count_to_be_between"
+            and e.success is not None
+        ):
+            observed = (e.result or {}).get("observed_value")
+            if observed is not None:
+                details["row_count"] = observed
+    if missing:
+        details["error"] = f"table {missing} does not exist (has dbt built it?)"
+    success = bool(validation.success) and not missing
+    return SuiteResult(
+        suite=spec.name,
+        relation=spec.relation,
+        success=success,
+        evaluated=int(stats.get("evaluated_expectations") or 0),
+        successful=int(stats.get("successful_expectations") or 0),
+        failed=int(stats.get("unsuccessful_expectations") or 0) or (1 if missing else 0),
+        started_at=started,
+        finished_at=finished,
+        data_docs=_docs_page(context, identifier),
+        details=details,
+    )
+
+
+def _add_rule_samples(conn, spec, validation, result: SuiteResult) -> None:
+    """A few offending rows for each failed SQL rule. GX returns rows only in COMPLETE
+    format, which would also pull every unexpected value of column expectations; so the
+    rule's own query is run again with a LIMIT (substituting ``{batch}`` as GX does)."""
+    failed = [e for e in validation.results if not e.success]
+    for e, failure in zip(failed, result.failures, strict=True):
+        query = e.expectation_config.kwargs.get("unexpected_rows_query")
+        if not query or failure.get("error") or failure.get("sample_rows"):
+            continue
+        has_join = re.search(r"\bjoin\b", query, re.IGNORECASE) is not None
+        batch = f"({spec.query})" + ("" if has_join else " as subselect")
+        # the query is the suite code's own SQL, not input
+        sql = f"select * from ({query.format(batch=batch)}) as bad_rows limit {SAMPLE_ROWS}"  # noqa: S608
+        try:
+            with conn.cursor(row_factory=dict_row) as cur:
+                failure["sample_rows"] = cur.execute(sql).fetchall()
+        except psycopg.Error as exc:
+            failure["sample_error"] = str(exc).splitlines()[0]
+
+
+def _failure(e) -> dict:
+    cfg = e.expectation_config
+    kwargs = {k: v for k, v in cfg.kwargs.items() if k not in _SKIP_KWARGS and v is not None}
+    res = e.result or {}
+    out: dict = {
+        "expectation": cfg.type,
+        "rule": cfg.description or _describe(cfg.type, kwargs),
+        "kwargs": kwargs,
+    }
+    for k in ("observed_value", "unexpected_count", "unexpected_percent"):
+        if res.get(k) is not None:
+            out[k] = res[k]
+    rows = (res.get("details") or {}).get("unexpected_rows")
+    if rows:
+        out["sample_rows"] = [dict(r) for r in rows[:SAMPLE_ROWS]]
+    elif res.get("partial_unexpected_index_list"):
+        out["sample_rows"] = [dict(r) for r in res["partial_unexpected_index_list"][:SAMPLE_ROWS]]
+    elif res.get("partial_unexpected_list"):
+        out["sample_values"] = list(res["partial_unexpected_list"][:SAMPLE_ROWS])
+    info = e.exception_info or {}
+    messages = _exception_messages(info)
+    if messages:
+        out["error"] = messages[0]
+    return out
+
+
+def _exception_messages(info: dict) -> list[str]:
+    if info.get("raised_exception"):
+        return [str(info.get("exception_message") or "").splitlines()[0]]
+    found = []
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            msg = str(value.get("exception_message") or "").splitlines()
+            if msg and msg[0] not in found:
+                found.append(msg[0])
+    return found
+
+
+def _describe(type_: str, kwargs: dict) -> str:
+    words = type_.removeprefix("expect_").replace("_", " ")
+    extras = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k != "column")
+    column = kwargs.get("column")
+    return (
+        f"{column}: {words}" + (f" ({extras})" if extras else "")
+        if column
+        else (words + (f" ({extras})" if extras else ""))
+    )
+
+
+def _docs_page(context, identifier) -> str | None:
+    try:
+        urls = context.get_docs_sites_urls(
+            resource_identifier=identifier, site_names=[gx_context.DOCS_SITE]
+        )
+    except Exception:  # noqa: BLE001 - a missing docs page must not hide the result
+        return None
+    return urls[0]["site_url"] if urls else None
+
+
+def _docs_index(context) -> str | None:
+    try:
+        urls = context.get_docs_sites_urls(site_names=[gx_context.DOCS_SITE])
+    except Exception:  # noqa: BLE001
+        return None
+    return urls[0]["site_url"] if urls else None

@@ -1,0 +1,304 @@
+"""Landing validation with Great Expectations against a real PostgreSQL, and the recording of
+every run in ops.validation_runs. Each fault is injected into a fresh copy of good data and
+must fail the expectation written for it (and only make that suite fail)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from salesperf import warehouse as wh
+from salesperf.landing.migrations import migrate
+from salesperf.validation import gx_context, run_layer
+
+GOOD_LANDING = """
+insert into raw.teams (id, name, region, parent_id, manager_id, _source, _batch_id) values
+  ('t1', 'East', 'East', null, 'u1', 'demo', 'b1');
+insert into raw.users (id, name, email, locale, role, team_id, manager_id, hire_date, active, _source, _batch_id) values
+  ('u1', 'Wang Fang', 'wang@example.com', 'zh_CN', 'manager', 't1', null, '2020-01-01', true, 'demo', 'b1'),
+  ('u2', 'Li Lei', 'li@example.com', 'zh_CN', 'rep', 't1', 'u1', '2021-03-01', true, 'demo', 'b1'),
+  ('u3', 'Ann Lee', 'ann@example.com', 'en', 'rep', 't1', 'u1', '2022-05-01', true, 'demo', 'b1');
+insert into raw.accounts (id, name, industry, region, owner_id, employees, annual_revenue, created_at, _source, _batch_id) values
+  ('a1', 'Acme', 'retail', 'East', 'u2', 120, 5000000, now() - interval '400 days', 'demo', 'b1'),
+  ('a2', 'Globex', 'tech', 'East', 'u3', 40, 800000, now() - interval '300 days', 'demo', 'b1');
+insert into raw.contacts (id, account_id, name, email, owner_id, created_at, _source, _batch_id) values
+  ('c1', 'a1', 'Zhao', 'zhao@acme.cn', 'u2', now() - interval '200 days', 'demo', 'b1');
+insert into raw.leads (id, name, company, status, owner_id, created_at, _source, _batch_id) values
+  ('l1', 'Qian', 'Initech', 'open', 'u3', now() - interval '20 days', 'demo', 'b1');
+insert into raw.opportunities (id, name, account_id, owner_id, amount, currency, stage, probability, created_at, closed_at, is_closed, is_won, _source, _batch_id) values
+  ('o1', 'Big deal', 'a1', 'u2', 120000, 'CNY', 'won', 100, now() - interval '90 days', now() - interval '10 days', true, true, 'demo', 'b1'),
+  ('o2', 'Small deal', 'a2', 'u3', 8000, 'CNY', 'proposal', 60, now() - interval '30 days', null, false, false, 'demo', 'b1'),
+  ('o3', 'Lost deal', 'a2', 'u3', 0, 'CNY', 'lost', 0, now() - interval '60 days', now() - interval '5 days', true, false, 'demo', 'b1');
+insert into raw.opportunity_stage_history (id, opportunity_id, stage, changed_at, amount, _source, _batch_id) values
+  ('h1', 'o1', 'proposal', now() - interval '50 days', 120000, 'demo', 'b1'),
+  ('h2', 'o1', 'won', now() - interval '10 days', 120000, 'demo', 'b1');
+insert into raw.activities (id, activity_type, owner_id, account_id, occurred_at, duration_minutes, _source, _batch_id) values
+  ('x1', 'call', 'u2', 'a1', now() - interval '3 days', 15, 'demo', 'b1'),
+  ('x2', 'visit', 'u3', 'a2', now() - interval '2 days', 60, 'demo', 'b1');
+insert into raw.orders (id, account_id, opportunity_id, owner_id, order_date, amount, currency, status, _source, _batch_id) values
+  ('r1', 'a1', 'o1', 'u2', current_date - 9, 120000, 'CNY', 'paid', 'demo', 'b1');
+insert into raw.satisfaction_surveys (id, account_id, rep_id, surveyed_at, csat, nps, _source, _batch_id) values
+  ('s1', 'a1', 'u2', now() - interval '5 days', 5, 9, 'demo', 'b1'),
+  ('s2', 'a2', 'u3', now() - interval '4 days', 3, 6, 'demo', 'b1');
+insert into raw.sales_targets (id, level, level_key, period_type, period_start, metric, value, _source, _batch_id) values
+  ('g1', 'company', null, 'year', date_trunc('year', now())::date, 'revenue', 1000000, 'demo', 'b1'),
+  ('g2', 'rep', 'u2', 'year', date_trunc('year', now())::date, 'revenue', 500000, 'demo', 'b1');
+insert into raw.appraisal_feedback (id, user_id, role, quarter_start, fairness_score, clarity_score, usefulness_score, submitted_at, _source, _batch_id) values
+  ('f1', 'u2', 'rep', date_trunc('quarter', now())::date, 4, 5, 3, now() - interval '1 day', 'demo', 'b1');
+insert into raw.coaching_sessions (id, rep_id, coach_id, session_date, session_type, kpi, duration_minutes, _source, _batch_id) values
+  ('k1', 'u3', 'u1', current_date - 7, 'coaching', 'win_rate', 45, 'demo', 'b1');
+"""
+
+
+@pytest.fixture(scope="module")
+def gx_root(tmp_path_factory) -> Path:
+    """One GX context folder for the module (creating suites from scratch is the slow part)."""
+    return tmp_path_factory.mktemp("gx")
+
+
+@pytest.fixture(scope="module")
+def docs_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("docs")
+
+
+@pytest.fixture(scope="module")
+def new_db(server):
+    """Factory: a fresh migrated database with the good landing rows."""
+    created: list[str] = []
+
+    def _make(label: str) -> wh.Warehouse:
+        name = f"sp_val_{label}_{uuid.uuid4().hex[:8]}"
+        db = wh.create_database(server, name)
+        created.append(name)
+        with wh.connect(db, autocommit=True) as conn:
+            migrate(conn)
+            conn.execute(GOOD_LANDING)
+        return db
+
+    yield _make
+    for name in created:
+        wh.drop_database(server, name)
+
+
+def _specs(*names: str):
+    reg = gx_context.registry()
+    return [s for s in reg.all_suites() if s.name in names]
+
+
+def _run(db, gx_root, docs_dir, *suites, layer="landing"):
+    specs = _specs(*suites) if suites else None
+    return run_layer(layer, warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=specs)
+
+
+def _failed_rules(result, suite: str) -> list[dict]:
+    [s] = [s for s in result.suites if s.suite == suite]
+    return s.failures
+
+
+def test_every_landing_suite_passes_on_good_data_and_is_recorded(new_db, gx_root, docs_dir):
+    db = new_db("good")
+    result = _run(db, gx_root, docs_dir)
+
+    assert result.success, result.summary()
+    names = {s.suite for s in result.suites}
+    assert names == {
+        f"landing.{e}" for e in __import__("salesperf.landing.entities", fromlist=["x"]).ENTITIES
+    }
+    with wh.connect(db) as conn:
+        rows = conn.execute(
+            "select suite, layer, success, evaluated, successful, failed, data_docs,"
+            " (details->>'row_count')::int, finished_at >= started_at"
+            " from ops.validation_runs where run_id = %s order by suite",
+            (result.run_id,),
+        ).fetchall()
+    assert len(rows) == len(names)
+    users = next(r for r in rows if r[0] == "landing.users")
+    assert users[1:3] == ("landing", True)
+    assert users[3] == users[4] > 5 and users[5] == 0
+    assert users[7] == 3  # live users
+    assert all(r[8] for r in rows)
+    assert users[6].startswith("file://") and Path(users[6][7:]).is_file()
+    assert (docs_dir / "index.html").is_file()
+
+
+def test_negative_amount_fails_the_range_expectation_with_the_bad_row(new_db, gx_root, docs_dir):
+    db = new_db("neg")
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute("update raw.opportunities set amount = -500 where id = 'o2'")
+    result = _run(db, gx_root, docs_dir, "landing.opportunities", "landing.users")
+
+    assert not result.success
+    assert [s.suite for s in result.failed_suites] == ["landing.opportunities"]
+    [failure] = _failed_rules(result, "landing.opportunities")
+    assert failure["expectation"] == "expect_column_values_to_be_between"
+    assert failure["kwargs"]["column"] == "amount"
+    assert failure["unexpected_count"] == 1
+    assert failure["sample_rows"][0]["id"] == "o2"
+
+
+def test_rows_deleted_in_the_source_are_not_validated(new_db, gx_root, docs_dir):
+    db = new_db("deleted")
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute(
+            "update raw.opportunities set amount = -500, _deleted_at = now() where id = 'o2'"
+        )
+    result = _run(db, gx_root, docs_dir, "landing.opportunities")
+
+    assert result.success, result.summary()
+
+
+def test_duplicate_key_fails_the_key_expectation(new_db, gx_root, docs_dir):
+    db = new_db("dupkey")
+    with wh.connect(db, autocommit=True) as conn:
+        # raw.* has a primary key; a copy without it is how a broken loader would look
+        conn.execute("alter table raw.users drop constraint users_pkey")
+        conn.execute(
+            "insert into raw.users (id, name, role, _source, _batch_id)"
+            " values ('u2', 'Li Lei again', 'rep', 'demo', 'b2')"
+        )
+    result = _run(db, gx_root, docs_dir, "landing.users")
+
+    rules = {f["expectation"] for f in _failed_rules(result, "landing.users")}
+    assert rules == {"expect_compound_columns_to_be_unique"}
+
+
+# Each fault must fail exactly the expectation written for it (suite, rule) and show its row.
+LANDING_FAULTS = [
+    (
+        "update raw.satisfaction_surveys set csat = 6 where id = 's1'",
+        "landing.satisfaction_surveys",
+        "csat: column values to be between",
+        {"id": "s1"},
+    ),
+    (
+        "update raw.appraisal_feedback set clarity_score = 0 where id = 'f1'",
+        "landing.appraisal_feedback",
+        "clarity_score: column values to be between",
+        {"id": "f1"},
+    ),
+    (
+        "update raw.opportunities set probability = 140 where id = 'o2'",
+        "landing.opportunities",
+        "probability: column values to be between",
+        {"id": "o2"},
+    ),
+    (
+        "update raw.opportunities set owner_id = 'ghost' where id = 'o3'",
+        "landing.opportunities",
+        "every owner_id exists in raw.users.id",
+        {"id": "o3", "owner_id": "ghost"},
+    ),
+    (
+        "update raw.activities set occurred_at = now() + interval '30 days' where id = 'x1'",
+        "landing.activities",
+        "occurred_at is not in the future",
+        {"id": "x1"},
+    ),
+    (
+        "update raw.orders set amount = -1 where id = 'r1'",
+        "landing.orders",
+        "amount: column values to be between",
+        {"id": "r1"},
+    ),
+    (
+        "update raw.users set email = 'not-an-address' where id = 'u3'",
+        "landing.users",
+        "an e-mail address looks like one",
+        {"id": "u3"},
+    ),
+    (
+        "alter table raw.opportunities alter column expected_close_date type text",
+        "landing.opportunities",
+        "columns have the types of the landing contract",
+        {"column_name": "expected_close_date", "expected_type": "date"},
+    ),
+    (
+        "update raw.teams set parent_id = 'nowhere' where id = 't1'",
+        "landing.teams",
+        "every parent_id exists in raw.teams.id",
+        {"id": "t1"},
+    ),
+]
+
+
+def test_each_landing_fault_fails_exactly_its_expectation_and_shows_the_row(
+    new_db, gx_root, docs_dir
+):
+    db = new_db("faults")
+    with wh.connect(db, autocommit=True) as conn:
+        for fault, *_ in LANDING_FAULTS:
+            conn.execute(fault)
+    result = _run(db, gx_root, docs_dir)
+
+    failed = {(s.suite, f["rule"].split(" (")[0]): f for s in result.suites for f in s.failures}
+    expected = {(suite, rule) for _, suite, rule, _ in LANDING_FAULTS}
+    assert set(failed) == expected
+    for _, suite, rule, row in LANDING_FAULTS:
+        sample = failed[(suite, rule)]["sample_rows"]
+        assert len(sample) == 1
+        assert {k: sample[0][k] for k in row} == row
+
+
+def test_row_count_is_checked_against_the_previous_successful_run(new_db, gx_root, docs_dir):
+    db = new_db("rowcount")
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute(
+            "insert into raw.activities (id, activity_type, owner_id, occurred_at, _source, _batch_id)"
+            " select 'bulk' || g, 'email', 'u2', now() - interval '1 day', 'demo', 'b1'"
+            " from generate_series(1, 40) g"
+        )
+    first = _run(db, gx_root, docs_dir, "landing.activities")
+    assert first.success, first.summary()
+    with wh.connect(db, autocommit=True) as conn:
+        # a truncated export: most rows vanish from the source
+        conn.execute("update raw.activities set _deleted_at = now() where id like 'bulk%'")
+    second = _run(db, gx_root, docs_dir, "landing.activities")
+
+    [failure] = _failed_rules(second, "landing.activities")
+    assert failure["expectation"] == "expect_table_row_count_to_be_between"
+    assert failure["observed_value"] == 2
+    assert failure["kwargs"]["min_value"] == 21  # half of the 42 rows of the previous run
+
+
+def test_gx_files_hold_no_credentials(new_db, gx_root, docs_dir, server):
+    db = new_db("secret")
+    secret = "s3cret-Pw-" + uuid.uuid4().hex[:6]
+    # trust authentication ignores the password, so the run works and the secret is traceable
+    with_pw = wh.Warehouse(db.url.replace("://postgres@", f"://postgres:{secret}@"), "test")
+    if secret not in with_pw.url:
+        pytest.skip("server URL has its own credentials")
+    result = run_layer(
+        "landing",
+        warehouse=with_pw,
+        gx_root=gx_root,
+        docs_dir=docs_dir,
+        specs=_specs("landing.teams"),
+    )
+
+    assert result.success, result.summary()
+    files = [p for p in gx_root.rglob("*") if p.is_file()]
+    assert any(p.name == "great_expectations.yml" for p in files)
+    assert (
+        "${SALESPERF_GX_WAREHOUSE_URL}" in (gx_root / "gx" / "great_expectations.yml").read_text()
+    )
+    leaks = [p for p in files if secret in p.read_text(errors="ignore")]
+    assert leaks == []
+    assert "analytics_enabled: false" in (gx_root / "gx" / "great_expectations.yml").read_text()
+
+
+def test_a_missing_table_fails_its_suite_with_a_clear_message(new_db, gx_root, docs_dir):
+    db = new_db("missing")
+    reg = gx_context.registry()
+    from expectations import _rules as r
+
+    spec = reg.mart(
+        "fct_not_built_yet", lambda ctx: r.new_suite(ctx, "marts.fct_not_built_yet", *r.key("id"))
+    )
+    result = run_layer("marts", warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=[spec])
+
+    assert not result.success
+    [s] = result.suites
+    assert s.details["error"] == "table marts.fct_not_built_yet does not exist (has dbt built it?)"
+    assert "fct_not_built_yet does not exist" in result.summary()
