@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import pickle
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -164,29 +165,33 @@ class Record:
     raw: Any = None
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 def file_digest(path: Path) -> tuple[str, bool]:
-    """(sha256, whether the bytes are valid UTF-8) in one streaming pass."""
+    """(sha256, whether the bytes look like UTF-8) in one streaming pass.
+
+    "Look like": no invalid sequence, or more valid non-ASCII characters than invalid bytes,
+    so a UTF-8 file with a few broken bytes stays UTF-8 (those lines are quarantined)
+    instead of being read as GB18030 mojibake. GBK text is almost never valid UTF-8.
+    """
     h = hashlib.sha256()
-    dec = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
+    dec = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    bad = good = 0
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
-            if utf8:
-                try:
-                    dec.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if utf8:
-        try:
-            dec.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return h.hexdigest(), utf8
+            text = dec.decode(chunk)
+            n_bad = len(_UNDECODABLE.findall(text))
+            bad += n_bad
+            good += len(text) - len(text.encode("ascii", "ignore")) - n_bad
+    bad += len(_UNDECODABLE.findall(dec.decode(b"", final=True)))
+    return h.hexdigest(), bad == 0 or good > bad
 
 
-def choose_encoding(path: Path, configured: str, valid_utf8: bool) -> str:
-    """The mapping's encoding; a BOM always wins; ``auto``: UTF-8 if valid, else GB18030."""
+def choose_encoding(path: Path, configured: str, looks_utf8: bool) -> str:
+    """The mapping's encoding; a BOM always wins; ``auto``: UTF-8 if it looks like it, else
+    GB18030 (a superset of GBK)."""
     with path.open("rb") as fh:
         head = fh.read(4)
     if head.startswith(codecs.BOM_UTF8):
@@ -194,7 +199,7 @@ def choose_encoding(path: Path, configured: str, valid_utf8: bool) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if configured == "auto":
-        return "utf-8" if valid_utf8 else "gb18030"
+        return "utf-8" if looks_utf8 else "gb18030"
     return configured
 
 
