@@ -357,3 +357,57 @@ def test_raw_record_of_a_quarantined_row_is_json(mapping, drop, warehouse_db, co
     import_dir(mapping, drop, warehouse_db)
     (raw,) = rows(conn, "select raw_record::text from ops.quarantine")[0]
     assert json.loads(raw)["title"] == 'quote " and , comma'
+
+
+def test_two_concurrent_imports_load_each_file_once(shared_data, tmp_path, warehouse_db, conn):
+    import shutil
+    import threading
+
+    drop = tmp_path / "maven"
+    drop.mkdir()
+    for name in ("sales_pipeline.csv", "sales_teams.csv", "accounts.csv"):
+        shutil.copy(shared_data / "maven_crm" / name, drop / name)
+    reports, errors = [], []
+
+    def run():
+        try:
+            reports.append(import_dir("maven_crm", drop, warehouse_db))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert rows(conn, "select count(*), count(distinct id) from raw.opportunities") == [
+        (8800, 8800)
+    ]
+    assert rows(conn, "select count(*) from ops.imported_files") == [(3,)]
+    assert rows(conn, "select count(*) from ops.load_batches") == [(3,)]
+    statuses = sorted(f.status for r in reports for f in r.files)
+    assert statuses.count("loaded") == 3  # each file loaded by exactly one of the runs
+    assert sorted(p.name for p in (drop / "archive").iterdir()) == [
+        "accounts.csv",
+        "sales_pipeline.csv",
+        "sales_teams.csv",
+    ]
+
+
+def test_drop_folder_uses_the_mapping_of_its_name(tmp_path, warehouse_db, conn):
+    from salesperf.sources.files import import_drop_folder, pending_drop_folders
+
+    root = tmp_path / "drop"
+    (root / "test_crm").mkdir(parents=True)
+    (root / "empty_one").mkdir()
+    (root / "test_crm.yaml").write_text(MAPPING, encoding="utf-8")
+    (root / "test_crm" / "opps.csv").write_text(HEADER + "o1,A,Ann,Open,1,2024-01-02 10:00\n")
+
+    assert pending_drop_folders(root) == ["test_crm"]
+    report = import_drop_folder("test_crm", root, warehouse_db)
+
+    assert report.source == "test_crm" and report.loaded_by_entity == {"opportunities": 1}
+    assert pending_drop_folders(root) == []  # archived
+    assert (root / "test_crm" / "archive" / "opps.csv").exists()

@@ -73,7 +73,7 @@ class FileImportError(UserError):
 @dataclass
 class FileResult:
     file_name: str
-    status: str  # loaded | duplicate | ignored | unmatched | failed
+    status: str  # loaded | duplicate | ignored | unmatched | failed | gone
     sha256: str | None = None
     batch_id: str | None = None
     encoding: str | None = None
@@ -717,10 +717,16 @@ def import_dir(
                 )
                 continue
             else:
-                res = import_file(conn, m, spec, path)
+                try:
+                    res = import_file(conn, m, spec, path)
+                except FileNotFoundError:  # a concurrent run archived it first
+                    res = FileResult(path.name, "gone", message="taken by a concurrent run")
             report.files.append(res)
             if archive and res.status in ("loaded", "duplicate", "ignored"):
-                res.archived_to = str(archive_file(path, archive_to))
+                try:
+                    res.archived_to = str(archive_file(path, archive_to))
+                except FileNotFoundError:
+                    res.message = "already archived by a concurrent run"
     log.info(
         "import %s from %s: %d files, %d rows quarantined, %d failed",
         m.name, directory, len(report.files), report.quarantined, len(report.errors),
