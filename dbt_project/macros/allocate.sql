@@ -10,8 +10,11 @@
     {%- set part = partition_by | join(', ') -%}
     select
         *,
-        (floor_units + case when remainder_rank <= leftover_units then 1 else 0 end)
-            / power(10::numeric, {{ scale }}) as allocated
+        round(
+            (floor_units + case when remainder_rank <= leftover_units then 1 else 0 end)
+                / power(10::numeric, {{ scale }}),
+            {{ scale }}
+        ) as allocated
     from (
         select
             *,

@@ -67,10 +67,10 @@ select
     candidates.parent_level_key,
     candidates.level_key,
     candidates.month_start,
-    case
+    round(case
         when candidates.level = 'rep' then coalesce(weights.weight, 1) * candidates.headcount
         else coalesce(weights.weight, candidates.headcount)
-    end as weight
+    end, 6) as weight
 from candidates
 left join weights
     on weights.level = candidates.level
