@@ -11,17 +11,23 @@ from salesperf.sources.demo_crm.generator import TABLES
 
 
 @pytest.fixture
-def new_crm(make_db, _created_dbs, monkeypatch):
-    """Factory: create a demo CRM next to a fresh warehouse; returns the CRM's Warehouse."""
-    monkeypatch.delenv("DEMO_CRM_URL", raising=False)
+def new_crm(make_db, monkeypatch):
+    """Factory: create a demo CRM in a fresh database (via DEMO_CRM_URL); returns it."""
 
     def _make(size: str = "tiny", seed: int = 5) -> wh.Warehouse:
-        base = make_db("crm", migrated=False)
-        _created_dbs.append(f"{base.dbname}_democrm")
-        demo_crm.create(size, seed, warehouse=base)
-        return demo_crm.crm_warehouse(base)
+        db = make_db("crm", migrated=False)
+        monkeypatch.setenv("DEMO_CRM_URL", db.url)
+        demo_crm.create(size, seed)
+        return db
 
     return _make
+
+
+def test_default_location_is_next_to_the_warehouse(monkeypatch):
+    monkeypatch.delenv("DEMO_CRM_URL", raising=False)
+    base = wh.Warehouse("postgresql://u@db.example:5433/sales", "test")
+
+    assert demo_crm.crm_warehouse(base).url == "postgresql://u@db.example:5433/sales_democrm"
 
 
 def checksums(crm: wh.Warehouse) -> dict[str, str]:
@@ -41,9 +47,12 @@ def test_same_seed_same_crm_other_seed_other_crm(new_crm):
     assert checksums(a)["opportunities"] != checksums(c)["opportunities"]
 
 
-def test_advance_is_deterministic_for_seed_and_state(new_crm):
+def test_advance_is_deterministic_for_seed_and_state(new_crm, monkeypatch):
     a, b = new_crm(seed=5), new_crm(seed=5)
-    changes = [demo_crm.advance(2, warehouse=_base(x)) for x in (a, b)]
+    changes = []
+    for crm in (a, b):
+        monkeypatch.setenv("DEMO_CRM_URL", crm.url)
+        changes.append(demo_crm.advance(2))
 
     assert changes[0] == changes[1]
     assert changes[0]["opportunities_new"] > 0 and changes[0]["hard_deletes"] > 0
@@ -51,11 +60,6 @@ def test_advance_is_deterministic_for_seed_and_state(new_crm):
     with wh.connect(a) as conn:
         clock = conn.execute("select value from crm.meta where key = 'clock'").fetchone()[0]
     assert clock == "2026-11-02T20:00:00+08:00"  # two days after the default as-of date
-
-
-def _base(crm: wh.Warehouse) -> wh.Warehouse:
-    """The warehouse a CRM database belongs to (its name minus ``_democrm``)."""
-    return crm.with_database(crm.dbname.removesuffix("_democrm"))
 
 
 def test_small_crm_looks_like_a_sales_history(new_crm):

@@ -35,6 +35,7 @@ class MergeResult:
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
+    fresh: bool = False  # the target held no rows of this source before (plain insert)
 
     @property
     def loaded(self) -> int:
@@ -53,15 +54,7 @@ def _stage(
     with_deleted_at: bool,
 ) -> tuple[sql.Identifier, list[str]]:
     """Create the (empty) temp table rows are copied into; returns it and its columns."""
-    columns = list(columns or entity.column_names)
-    if "id" not in columns:
-        raise ValueError(f"{entity.name}: the column list must contain 'id'")
-    unknown = set(columns) - set(entity.column_names)
-    if unknown:
-        raise ValueError(f"{entity.name}: unknown columns {sorted(unknown)}")
-    copy_cols = (
-        columns + (["_extra"] if with_extra else []) + (["_deleted_at"] if with_deleted_at else [])
-    )
+    copy_cols = _data_columns(entity, columns, with_extra, with_deleted_at)
     tmp = sql.Identifier(f"_load_{entity.name}")
     conn.execute(sql.SQL("drop table if exists {}").format(tmp))
     conn.execute(
@@ -72,7 +65,34 @@ def _stage(
     return tmp, copy_cols
 
 
-def _copy_stmt(tmp: sql.Identifier, copy_cols: list[str]) -> sql.Composed:
+def _data_columns(
+    entity: Entity, columns: Sequence[str] | None, with_extra: bool, with_deleted_at: bool
+) -> list[str]:
+    columns = list(columns or entity.column_names)
+    if "id" not in columns:
+        raise ValueError(f"{entity.name}: the column list must contain 'id'")
+    unknown = set(columns) - set(entity.column_names)
+    if unknown:
+        raise ValueError(f"{entity.name}: unknown columns {sorted(unknown)}")
+    extra = (["_extra"] if with_extra else []) + (["_deleted_at"] if with_deleted_at else [])
+    return columns + extra
+
+
+def _is_fresh(conn: psycopg.Connection, entity: Entity, source: str) -> bool:
+    """True when ``raw.<entity>`` holds no row at all (live or deleted) of ``source``."""
+    stmt = sql.SQL("select not exists (select 1 from {} where _source = %s)").format(
+        _target(entity)
+    )
+    return conn.execute(stmt, (source,)).fetchone()[0]
+
+
+def _analyze_keys(conn: psycopg.Connection, entity: Entity) -> None:
+    # After a first load the planner must see the new size (a join planned for an "empty"
+    # table becomes a nested loop); statistics on the key columns are enough and cheap.
+    conn.execute(sql.SQL("analyze {} (_source, id, _deleted_at)").format(_target(entity)))
+
+
+def _copy_stmt(tmp: sql.Composable, copy_cols: list[str]) -> sql.Composed:
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in copy_cols)
     return sql.SQL("copy {} ({}) from stdin").format(tmp, cols)
 
@@ -131,13 +151,36 @@ def merge_copy(
     with_extra: bool = False,
     with_deleted_at: bool = False,
     unique_keys: bool = False,
+    meta_in_stream: bool = False,
 ) -> MergeResult:
     """Like :func:`merge_rows`, but ``chunks`` is COPY text-format data in that column order,
     typically read from ``COPY (select ...) TO STDOUT`` on the source database, so rows
-    stream from database to database without being parsed in Python."""
+    stream from database to database without being parsed in Python.
+
+    With ``meta_in_stream`` each row ends with ``source``, ``extracted_at`` and ``batch_id``
+    (the same values as the arguments). Then, if ``unique_keys`` holds and the target has no
+    row of this source yet, the rows are copied straight into ``raw.<entity>``: a first load
+    costs one COPY, not a COPY plus an INSERT ... SELECT."""
+    meta = ["_source", "_extracted_at", "_batch_id"] if meta_in_stream else []
+    if meta_in_stream and unique_keys and _is_fresh(conn, entity, source):
+        cols = _data_columns(entity, columns, with_extra, with_deleted_at) + meta
+        with conn.cursor() as cur:
+            with cur.copy(_copy_stmt(_target(entity), cols)) as cp:
+                for chunk in chunks:
+                    cp.write(chunk)
+            n = cur.rowcount
+        _analyze_keys(conn, entity)
+        return MergeResult(rows_in=n, inserted=n, fresh=True)
     tmp, copy_cols = _stage(conn, entity, columns, with_extra, with_deleted_at)
+    if meta_in_stream:  # staged too, but the merge takes the arguments (the same values)
+        conn.execute(
+            sql.SQL(
+                "alter table {} add column _source text, add column _extracted_at timestamptz, "
+                "add column _batch_id text"
+            ).format(tmp)
+        )
     with conn.cursor() as cur:
-        with cur.copy(_copy_stmt(tmp, copy_cols)) as cp:
+        with cur.copy(_copy_stmt(tmp, copy_cols + meta)) as cp:
             for chunk in chunks:
                 cp.write(chunk)
         n = cur.rowcount
@@ -183,13 +226,11 @@ def _merge_staged(
     insert = sql.SQL("insert into {target} ({cols}) ").format(
         target=target, cols=sql.SQL(", ").join(sql.Identifier(c) for c in insert_cols)
     )
-    fresh = not conn.execute(
-        sql.SQL("select exists (select 1 from {} where _source = %s)").format(target), (source,)
-    ).fetchone()[0]
-    if fresh:
+    if _is_fresh(conn, entity, source):
         # First load of this source: nothing to merge with, a plain insert is the fast path.
         result.inserted = conn.execute(insert + select, params).rowcount
-        conn.execute(sql.SQL("analyze {}").format(target))  # the planner must see the new size
+        result.fresh = True
+        _analyze_keys(conn, entity)
         return result
     updates = [c for c in data_cols if c != "id"] + ["_extracted_at", "_batch_id", "_deleted_at"]
     # Only rows that changed are rewritten: an unchanged re-extract costs no table churn.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -97,8 +97,9 @@ class CrmDatabaseSource:
     def entities(self) -> list[str]:
         return list(self.mapping)
 
-    def select_sql(self, conn: psycopg.Connection, entity: str) -> str:
-        """The SELECT delivering the entity's columns, then _extra, then _deleted_at."""
+    def select_sql(self, conn: psycopg.Connection, entity: str, with_meta: bool = False) -> str:
+        """The SELECT delivering the entity's columns, then _extra, then _deleted_at (then,
+        ``with_meta``, the placeholders %(source)s, %(extracted_at)s, %(batch_id)s)."""
         m = self.mapping[entity]
         ent = E.get(entity)
         schema, _, table = m.table.rpartition(".")
@@ -135,6 +136,8 @@ class CrmDatabaseSource:
         else:
             exprs.append("null::jsonb")
         exprs.append(f"({m.deleted_at})::timestamptz" if m.deleted_at else "null::timestamptz")
+        if with_meta:
+            exprs += ["%(source)s::text", "%(extracted_at)s::timestamptz", "%(batch_id)s::text"]
         # SQL from the mapping file, which is code the data team reviews (not user input)
         return f"select {', '.join(exprs)} from {m.table} s"  # noqa: S608
 
@@ -164,16 +167,21 @@ class CrmDatabaseSource:
                 watermark = None
             since = watermark - lookback if watermark is not None else None
             high = src.execute(f"select max({m.updated_at}) from {m.table} s").fetchone()[0]  # noqa: S608
-            select, params = self.select_sql(src, entity), None
+            extracted_at = datetime.now(UTC)
+            # the batch's meta columns travel with the rows (a first load copies straight in)
+            params = {"source": self.name, "extracted_at": extracted_at, "batch_id": batch_id}
+            select = self.select_sql(src, entity, with_meta=True)
             if since is not None:
-                select, params = select + f" where {m.updated_at} > %(since)s", {"since": since}
+                select += f" where {m.updated_at} > %(since)s"
+                params["since"] = since
             merged = merge_copy(
                 conn, ent, _copy_out(src, f"copy ({select}) to stdout", params),
-                source=self.name, batch_id=batch_id, with_extra=True, with_deleted_at=True,
-                unique_keys=True,
+                source=self.name, batch_id=batch_id, extracted_at=extracted_at, with_extra=True,
+                with_deleted_at=True, unique_keys=True, meta_in_stream=True,
             )  # fmt: skip
             hard_deleted = 0
-            if reconcile:
+            # nothing of this source was in landing before: no deletes to look for
+            if reconcile and not merged.fresh:
                 keys = f"copy (select ({m.key})::text from {m.table} s) to stdout"  # noqa: S608
                 stage_keys(conn, f"_keys_{entity}", _copy_out(src, keys))
                 hard_deleted = mark_deleted(
