@@ -53,3 +53,9 @@
 {% macro fmt_pct(expr) -%}
   ({{ fmt_num('100 * (' ~ expr ~ ')', 1) }} || '%')
 {%- endmacro %}
+
+{#- A number without decimals when it is whole, else with two. -#}
+{% macro fmt_smart(expr) -%}
+  (case when ({{ expr }}) = round({{ expr }})
+        then {{ fmt_num(expr) }} else {{ fmt_num(expr, 2) }} end)
+{%- endmacro %}

@@ -74,6 +74,10 @@ select
     min_sample,
     weight,
     has_data,
+    case
+        when actual is null then 'no_data'
+        when not has_data then 'no_target'
+    end as missing_reason,
     below_min_sample,
     has_data and not below_min_sample as counts_in_total,
     peer_percentile,

@@ -26,6 +26,12 @@ totals as (
         bool_or(below_min_sample and has_data) as below_min_sample,
         string_agg(kpi, ', ' order by kpi) filter (where not has_data) as kpis_without_data,
         string_agg(kpi, ', ' order by kpi) filter (
+            where missing_reason = 'no_target'
+        ) as kpis_without_target,
+        string_agg(kpi, ', ' order by kpi) filter (
+            where missing_reason = 'no_data'
+        ) as kpis_without_actual,
+        string_agg(kpi, ', ' order by kpi) filter (
             where has_data and below_min_sample
         ) as kpis_below_min_sample
     from kpi_scores
@@ -59,11 +65,14 @@ select
     coalesce(weights_renormalised, false) as weights_renormalised,
     coalesce(below_min_sample, false) as below_min_sample,
     kpis_without_data,
+    kpis_without_target,
     kpis_below_min_sample,
     nullif(concat_ws(' ',
         case when kpis_scored = 0 then 'No KPI had data; no score.' end,
-        case when kpis_without_data is not null
-            then 'No data for ' || kpis_without_data || '.' end,
+        case when kpis_without_target is not null
+            then 'No target for ' || kpis_without_target || '.' end,
+        case when kpis_without_actual is not null
+            then 'No data for ' || kpis_without_actual || '.' end,
         case when kpis_below_min_sample is not null
             then 'Sample below the minimum for ' || kpis_below_min_sample || '.' end,
         case when weights_renormalised and kpis_scored > 0
@@ -72,8 +81,10 @@ select
     ), '') as note,
     nullif(concat_ws('',
         case when kpis_scored = 0 then '所有指标均无数据，未评分。' end,
-        case when kpis_without_data is not null
-            then '以下指标无数据：' || kpis_without_data || '。' end,
+        case when kpis_without_target is not null
+            then '以下指标没有目标：' || kpis_without_target || '。' end,
+        case when kpis_without_actual is not null
+            then '以下指标无数据：' || kpis_without_actual || '。' end,
         case when kpis_below_min_sample is not null
             then '以下指标样本量不足：' || kpis_below_min_sample || '。' end,
         case when weights_renormalised and kpis_scored > 0

@@ -23,7 +23,11 @@ refunds_per_period as (
         sum(refunds.refunded_amount_company) as refunded_amount,
         string_agg(refunds.opportunity_id || ' (' || refunds.status || ' '
             || {{ fmt_num('refunds.refunded_amount_company') }} || ')', ', '
-            order by refunds.opportunity_id) as deals
+            order by refunds.opportunity_id) as deals,
+        string_agg(refunds.opportunity_id || '（' || case refunds.status
+                when 'refunded' then '退款' else '取消' end || ' '
+            || {{ fmt_num('refunds.refunded_amount_company') }} || '）', '，'
+            order by refunds.opportunity_id) as deals_zh
     from bonuses
     inner join refunds
         on refunds.rep_id = bonuses.rep_id
@@ -94,7 +98,7 @@ select
     || ', attainment ' || {{ fmt_pct('original_attainment') }} || ' -> '
     || {{ fmt_pct('attainment_after') }} || ', bonus now ' || {{ fmt_num('amount_after', 2) }}
     || '.' as reason,
-    '追回：' || reward_period_start || ' 起该期的商机 ' || deals || ' 已退款或取消；基数 '
+    '追回：' || reward_period_start || ' 起该期的商机 ' || deals_zh || ' 已退款或取消；基数 '
     || {{ fmt_num('original_base') }} || ' -> ' || {{ fmt_num('base_after') }}
     || '，达成率 ' || {{ fmt_pct('original_attainment') }} || ' -> '
     || {{ fmt_pct('attainment_after') }} || '，奖金调整为 ' || {{ fmt_num('amount_after', 2) }}

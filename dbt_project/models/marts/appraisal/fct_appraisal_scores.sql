@@ -47,6 +47,7 @@ select
         else 0
     end as weighted_points,
     kpi_scores.has_data,
+    kpi_scores.missing_reason,
     kpi_scores.below_min_sample,
     kpi_scores.counts_in_total,
     kpi_scores.peer_percentile

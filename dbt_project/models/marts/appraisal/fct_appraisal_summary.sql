@@ -47,6 +47,7 @@ select
     totals.weights_renormalised,
     totals.below_min_sample,
     totals.kpis_without_data,
+    totals.kpis_without_target,
     totals.kpis_below_min_sample,
     totals.note,
     totals.note_zh

@@ -9,6 +9,12 @@ matches as (
     select * from {{ ref('int_rewards__rule_matches') }}
 ),
 
+labels as (
+    select kpi, label_en, label_zh from {{ ref('kpi_scorecard') }}
+    union all
+    select 'total_score', 'Total score', '综合得分'
+),
+
 money as (
     select
         rule_id, rep_id, period_type, period_start, amount, reason, reason_zh,
@@ -23,8 +29,8 @@ recognitions as (
         matches.period_type,
         matches.period_start,
         rules.fixed_amount as amount,
-        rules.kpi || ' ' || {{ fmt_num('matches.kpi_value', 2) }}
-        || coalesce(' (' || rules.operator || ' ' || {{ fmt_num('rules.threshold', 2) }} || ')', '')
+        coalesce(labels.label_en, rules.kpi) || ' ' || {{ fmt_smart('matches.kpi_value') }}
+        || coalesce(' (' || rules.operator || ' ' || {{ fmt_smart('rules.threshold') }} || ')', '')
         || case when rules.sample_kpi is not null
             then ', ' || rules.sample_kpi || ' ' || {{ fmt_num('matches.sample_value') }}
                 || ' (>= ' || {{ fmt_num('rules.min_sample') }} || ')' else '' end
@@ -39,8 +45,8 @@ recognitions as (
                 || case when rules.rank_scope <> 'company' then ' ' || matches.scope_key else '' end
             else '' end
         || '.' as reason,
-        rules.kpi || ' ' || {{ fmt_num('matches.kpi_value', 2) }}
-        || coalesce('（' || rules.operator || ' ' || {{ fmt_num('rules.threshold', 2) }} || '）', '')
+        coalesce(labels.label_zh, rules.kpi) || ' ' || {{ fmt_smart('matches.kpi_value') }}
+        || coalesce('（' || rules.operator || ' ' || {{ fmt_smart('rules.threshold') }} || '）', '')
         || case when rules.sample_kpi is not null
             then '，' || rules.sample_kpi || ' ' || {{ fmt_num('matches.sample_value') }}
                 || '（>= ' || {{ fmt_num('rules.min_sample') }} || '）' else '' end
@@ -58,6 +64,7 @@ recognitions as (
         cast(null as text) as references_reward_id
     from matches
     inner join rules on rules.rule_id = matches.rule_id
+    left join labels on labels.kpi = rules.kpi
     where rules.kind <> 'money'
 ),
 
