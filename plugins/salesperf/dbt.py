@@ -168,3 +168,28 @@ def cosmos_render_config(**kwargs):
         emit_datasets=False,
         **kwargs,
     )
+
+
+def mart_row_counts(warehouse: Warehouse | None = None) -> dict[str, int]:
+    """Row count of every table in schema `marts` (for `salesperf transform` and the demo)."""
+    from psycopg import sql
+
+    from salesperf.warehouse import connect
+
+    with connect(warehouse or resolve()) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = %s and table_type = 'BASE TABLE' order by table_name",
+                (MARTS_SCHEMA,),
+            )
+        ]
+        return {
+            t: conn.execute(
+                sql.SQL("select count(*) from {}.{}").format(
+                    sql.Identifier(MARTS_SCHEMA), sql.Identifier(t)
+                )
+            ).fetchone()[0]
+            for t in tables
+        }

@@ -14,8 +14,7 @@ additive as (
         grid.month_end,
         coalesce(deals.revenue, 0) as revenue,
         targets.target_value as revenue_target,
-        (select count(*) from {{ ref('int_sales__new_customers') }} as n
-            where n.rep_id = grid.rep_id and n.month_start = grid.month_start) as new_customers,
+        coalesce(new_customers.new_customers, 0) as new_customers,
         {% for col in ['deals_won', 'deals_lost', 'lost_amount', 'won_cycle_days_sum', 'won_cycle_count', 'opportunities_created', 'pipeline_created'] -%}
         coalesce(deals.{{ col }}, 0) as {{ col }},
         {% endfor -%}
@@ -32,6 +31,12 @@ additive as (
         on activities.rep_id = grid.rep_id and activities.month_start = grid.month_start
     left join {{ ref('int_sales__rep_surveys_monthly') }} as surveys
         on surveys.rep_id = grid.rep_id and surveys.month_start = grid.month_start
+    left join (
+        select rep_id, month_start, count(*) as new_customers
+        from {{ ref('int_sales__new_customers') }}
+        group by rep_id, month_start
+    ) as new_customers
+        on new_customers.rep_id = grid.rep_id and new_customers.month_start = grid.month_start
     left join {{ ref('fct_sales_targets') }} as targets
         on targets.level = 'rep' and targets.level_key = grid.rep_id
         and targets.period_type = 'month' and targets.period_start = grid.month_start
