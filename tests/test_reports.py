@@ -78,6 +78,8 @@ def _create_marts(conn) -> None:
             account_id text, amount_company numeric);
         create table marts.fct_stage_transitions (stage_change_id text, opportunity_id text,
             owner_id text, stage text, entered_at timestamptz, exited_at timestamptz);
+        create table marts.dim_customers (account_id text, account_name text);
+        insert into marts.dim_customers values ('a1', 'Acme & Co');
         create table staging.stg_crm__activities (activity_id text, activity_type text,
             owner_id text, occurred_at timestamptz);
         create table marts.fct_quarterly_review (quarter_start date, metric text, value numeric);
@@ -333,7 +335,8 @@ def test_reward_cc_manager_pacing_levels_weekly_quarterly(marts, tmp_path):
     weekly = _dry(marts, "weekly", "2026-09-21", tmp_path)
     assert len(weekly) == len(REPS)
     w5 = next(m for m in weekly if m["To"].addresses[0].addr_spec == "r5@example.com")
-    assert "or5" in _text_of(w5) and "or4" not in _text_of(w5)
+    assert "Acme & Co #or5" in _text_of(w5) and "or4" not in _text_of(w5)
+    assert "Acme &amp; Co" in w5.get_body(("html",)).get_content()
 
     quarterly = _dry(marts, "quarterly", "2026-Q3", tmp_path)
     assert sorted(m["To"].addresses[0].addr_spec for m in quarterly) == [

@@ -23,15 +23,35 @@ BLUE, RED, GREY, GREEN = "#4e79a7", "#e15759", "#9a9a9a", "#59a14f"
 DPI = 80
 
 
+CJK_FONT_NAMES = ("Noto Sans CJK", "Noto Sans SC", "WenQuanYi", "Source Han", "SimHei")
+CJK_FONT_GLOBS = ("**/wqy-*.tt?", "**/NotoSansCJK*.tt?", "**/NotoSansSC*.?tf", "**/SourceHan*.?t?")
+
+
 @functools.cache
 def cjk_font() -> str | None:
-    """Name of an installed font with Chinese glyphs, or None."""
+    """Name of an installed font with Chinese glyphs, or None.
+
+    Fonts installed after matplotlib built its font cache are found on disk and added."""
+    from pathlib import Path
+
     from matplotlib import font_manager
 
-    for f in font_manager.fontManager.ttflist:
-        if any(k in f.name for k in ("Noto Sans CJK", "WenQuanYi", "Source Han", "SimHei")):
-            return f.name
-    return None
+    def known() -> str | None:
+        for f in font_manager.fontManager.ttflist:
+            if any(k in f.name for k in CJK_FONT_NAMES):
+                return f.name
+        return None
+
+    if known():
+        return known()
+    for root in ("/usr/share/fonts", "/usr/local/share/fonts"):
+        for pattern in CJK_FONT_GLOBS:
+            for path in Path(root).glob(pattern):
+                try:
+                    font_manager.fontManager.addfont(str(path))
+                except (OSError, RuntimeError, ValueError):
+                    continue
+    return known()
 
 
 def label(text: str, fallback: str) -> str:

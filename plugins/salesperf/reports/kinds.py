@@ -636,6 +636,7 @@ def weekly(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
             "fct_stage_transitions",
             "fct_target_pacing_daily",
             "fct_opportunities",
+            "dim_customers",
             "staging.stg_crm__activities",
         ],
     )
@@ -660,9 +661,11 @@ def weekly(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
         d.fetch(
             conn,
             """
-        select t.owner_id, t.opportunity_id, t.stage, t.entered_at, o.amount_company
+        select t.owner_id, t.opportunity_id, t.stage, t.entered_at, o.amount_company,
+            c.account_name
         from marts.fct_stage_transitions t
         left join marts.fct_opportunities o using (opportunity_id)
+        left join marts.dim_customers c on c.account_id = o.account_id
         where (t.entered_at at time zone %(tz)s)::date between %(ws)s and %(we)s
         order by t.owner_id, t.entered_at""",
             args,
@@ -699,6 +702,7 @@ def weekly(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
             "moves": [
                 {
                     "opp": m["opportunity_id"],
+                    "account": m.get("account_name") or "",
                     "stage": m["stage"],
                     "at": L.date(m["entered_at"]),
                     "amount": L.money(m.get("amount_company")),

@@ -109,6 +109,8 @@ def enqueue(
         message["Message-ID"] = make_msgid(domain="salesperf.local")
     if not message["To"]:
         raise ValueError("message has no To header")
+    if message["X-Salesperf-Kind"] is None:
+        message["X-Salesperf-Kind"] = clean_header(kind)
     cc = [a.addr_spec for h in (message.get_all("Cc") or []) for a in h.addresses]
     body = message.as_bytes(policy=SMTP_POLICY)
     key = idempotency_key(kind, recipient_id, period, key_extra)

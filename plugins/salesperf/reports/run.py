@@ -64,6 +64,7 @@ def run(
             name = f"{out.kind}-{outbox.safe_name(out.period)}-{outbox.safe_name(out.recipient_id)}"
             if out.key_extra:
                 name += f"-{outbox.safe_name(out.key_extra)}"
+            out.message["X-Salesperf-Kind"] = out.kind
             (folder / f"{name}.eml").write_bytes(out.message.as_bytes())
             result.written += 1
         result.seconds = time.perf_counter() - started
