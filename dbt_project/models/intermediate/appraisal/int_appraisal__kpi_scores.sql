@@ -3,7 +3,9 @@
 --   linear:       0 at floor, 100 at ceiling, straight line between and beyond;
 --   percentile:   floor for the lowest peer, ceiling for the highest (same period and KPI);
 -- every score clamped to [0, min(cap, 150)]. No actual (or no target) = no data; a sample
--- below min_sample is scored but left out of the total.
+-- below min_sample is scored but left out of the total. A table: several marts read it.
+{{ config(materialized='table') }}
+
 with inputs as (
     select * from {{ ref('int_appraisal__kpi_inputs') }}
 ),

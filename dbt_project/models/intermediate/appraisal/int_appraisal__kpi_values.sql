@@ -1,5 +1,7 @@
 -- Rep x period x KPI in long form, for all three grains, plus the derived deals_closed
--- (the sample behind the win rates).
+-- (the sample behind the win rates). A table: scoring, rewards, plans and trends all read it.
+{{ config(materialized='table', indexes=[{'columns': ['kpi', 'period_type', 'rep_id', 'period_start']}]) }}
+
 with kpi_values as (
     {{ unpivot_kpi_facts(ref('fct_rep_kpis_monthly')) }}
     union all

@@ -16,20 +16,22 @@ rolling as (
 ),
 
 compared as (
+    -- offset frames pick the row exactly one month / one year earlier, gaps stay null
     select
-        cur.*,
-        prev_month.value as prev_month_value,
-        prev_year.value as prev_year_value,
-        prev_month.rolling_3m_avg as prev_rolling_3m_avg
-    from rolling as cur
-    left join rolling as prev_month
-        on prev_month.level = cur.level and prev_month.level_key = cur.level_key
-        and prev_month.kpi = cur.kpi
-        and prev_month.period_start = {{ period_shift("'month'", 'cur.period_start', -1) }}
-    left join rolling as prev_year
-        on prev_year.level = cur.level and prev_year.level_key = cur.level_key
-        and prev_year.kpi = cur.kpi
-        and prev_year.period_start = {{ period_shift("'year'", 'cur.period_start', -1) }}
+        rolling.*,
+        max(value) over (
+            partition by level, level_key, kpi order by period_start
+            range between interval '1 month' preceding and interval '1 month' preceding
+        ) as prev_month_value,
+        max(value) over (
+            partition by level, level_key, kpi order by period_start
+            range between interval '1 year' preceding and interval '1 year' preceding
+        ) as prev_year_value,
+        max(rolling_3m_avg) over (
+            partition by level, level_key, kpi order by period_start
+            range between interval '1 month' preceding and interval '1 month' preceding
+        ) as prev_rolling_3m_avg
+    from rolling
 ),
 
 directed as (
