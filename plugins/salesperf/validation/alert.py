@@ -31,8 +31,9 @@ def recipients() -> list[str]:
 
 
 def subject(result: LayerResult) -> str:
-    n = len(result.failed_suites)
-    return f"[salesperf] data-quality check failed: {result.layer}, {n} suite{'s' * (n != 1)} (run {result.run_id})"
+    names = [s.suite for s in result.failed_suites]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"[salesperf] data-quality check failed: {shown} (run {result.run_id})"
 
 
 def _cell(value) -> str:
@@ -126,9 +127,7 @@ def build_message(result: LayerResult, to: list[str]):
     from salesperf.reports import outbox
 
     addresses = [outbox.address("Data team", a) for a in to]
-    msg = outbox.new_message(
-        subject=subject(result), to=addresses[0], cc=addresses[1:] or None, language="en"
-    )
+    msg = outbox.new_message(subject=subject(result), to=addresses[0], cc=addresses[1:] or None)
     msg.set_content(render_text(result))
     msg.add_alternative(render_html(result), subtype="html")
     return msg

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import os
 import sys
 from pathlib import Path
@@ -54,8 +55,9 @@ def registry():
 @contextlib.contextmanager
 def locked(root: Path):
     """One writer of a context folder at a time (Airflow tasks, CLI, demo)."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".gx.lock", "w") as fh:
+    lock_dir = root / "gx" / "uncommitted"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / "salesperf.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -91,7 +93,8 @@ def open_context(warehouse_url: str, root: Path | None = None, docs_dir: Path | 
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         changed = True
     if changed:
-        context.variables.save()
+        with contextlib.redirect_stdout(io.StringIO()):  # GX prints the datasources here
+            context.variables.save()
     site = {
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
