@@ -115,8 +115,8 @@ SIZES = {
     for s in [
         Size("tiny", 2, 2, 12, 30, 2.0, 50, False),
         Size("small", 3, 2, 30, 50, 2.0, 50, False),
-        Size("medium", 6, 8, 500, 500, 2.0, 10, True),
-        Size("large", 8, 25, 2000, 500, 1.0, 10, True),
+        Size("medium", 6, 8, 500, 560, 3.0, 10, True),
+        Size("large", 8, 25, 2000, 560, 1.0, 10, True),
     ]
 }
 
