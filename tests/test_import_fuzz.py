@@ -26,15 +26,19 @@ MAPPING = f"""
 source: fuzz
 defaults: {{encoding: auto, timezone: UTC, max_field_chars: {MAX_FIELD}}}
 files:
-  - pattern: "*.csv"
+  - pattern: "*_gbk.csv"  # short GBK text can be valid UTF-8, so GBK exports declare it
+    encoding: gbk
     entity: opportunities
-    columns:
+    columns: &columns
       id: id
       name: name
       owner_id: {{from: owner, transform: slug}}
       stage: {{from: stage, map: {{Open: prospecting, Won: closed_won, Lost: closed_lost}}, unmapped: error}}
       amount: amount
       created_at: {{from: created, format: "%Y-%m-%d %H:%M:%S"}}
+  - pattern: "*.csv"
+    entity: opportunities
+    columns: *columns
 """
 HEADER = ["id", "name", "owner", "stage", "amount", "created"]
 
@@ -150,7 +154,7 @@ def test_importer_never_crashes_and_never_loses_a_good_row(
     body = _csv_line(HEADER).encode("utf-8") + b"".join(b for _, b in lines)
     if encoding == "utf-8-sig":
         body = b"\xef\xbb\xbf" + body
-    (folder / f"fuzz_{n}.csv").write_bytes(body)
+    (folder / f"fuzz_{n}_{encoding.replace('-', '')}.csv").write_bytes(body)
 
     try:
         report = import_dir(mapping, folder, warehouse_db, archive=False)

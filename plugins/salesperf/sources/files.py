@@ -355,12 +355,20 @@ class _FileJob:
         self.batch_id = batch_id
         self.result: FileResult = result
         self.tz = ZoneInfo(spec.timezone or config.company_timezone())
-        self.quarantine: list[_Quarantined] = []
+        self.quarantine = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # pickled _Quarantined
+        self.quarantined = 0
         self.spools = [tempfile.SpooledTemporaryFile(max_size=8 << 20) for _ in spec.targets]
         self.key_spools = [tempfile.SpooledTemporaryFile(max_size=8 << 20) for _ in spec.targets]
         self.seen: list[set[str]] = [set() for _ in spec.targets]
 
     def run(self, valid_utf8: bool) -> None:
+        self.previous = [
+            r[0]
+            for r in self.conn.execute(
+                "select batch_id from ops.imported_files where source = %s and file_name = %s",
+                (self.mapping.name, self.path.name),
+            )
+        ]
         encoding, header, records = open_records(self.path, self.spec, valid_utf8)
         self.result.encoding = encoding
         header = self._check_header(header)
@@ -383,8 +391,9 @@ class _FileJob:
             )  # fmt: skip
             self._count(target.entity.name, res)
         self._write_quarantine()
-        self.result.quarantined = len(self.quarantine)
-        self._retire_previous_version()
+        self.result.quarantined = self.quarantined
+        if self.previous:
+            self._retire_previous_version()
 
     def _count(self, entity: str, res) -> None:
         self.result.inserted[entity] = self.result.inserted.get(entity, 0) + res.inserted
@@ -444,7 +453,8 @@ class _FileJob:
             yield row
 
     def _remember_key(self, i: int, key: str) -> None:
-        self.key_spools[i].write(key.encode("utf-8") + b"\n")
+        if self.previous:  # keys are only needed to retire rows of an earlier version
+            self.key_spools[i].write(key.encode("utf-8") + b"\n")
 
     def _convert(self, rec: Record) -> list[tuple | None] | None:
         """One row per target for a record, or None after quarantining the record."""
@@ -462,7 +472,14 @@ class _FileJob:
         for name, v in zip(self.header, values, strict=True):
             problem = _check_field(v, self.spec.max_field_chars)
             if problem:
-                self._quarantine(entities, rec.line, name, v, problem, values)
+                self._quarantine(
+                    entities,
+                    rec.line,
+                    name,
+                    v,
+                    problem,
+                    dict(zip(self.header, values, strict=True)),
+                )
                 return None
         nulls = self.spec.null_values
         record = {
@@ -506,11 +523,13 @@ class _FileJob:
         return out
 
     def _quarantine(self, entity, line, column, value, reason, raw) -> None:
-        self.quarantine.append(_Quarantined(entity, line, column, value, reason, raw))
+        pickle.dump(_Quarantined(entity, line, column, value, reason, raw), self.quarantine)
+        self.quarantined += 1
 
     def _write_quarantine(self) -> None:
-        if not self.quarantine:
+        if not self.quarantined:
             return
+        self.quarantine.seek(0)
         cols = ["batch_id", "source", "entity", "file_name", "line_number", "column_name",
                 "value", "reason", "raw_record"]  # fmt: skip
         stmt = sql.SQL("copy {}.{} ({}) from stdin").format(
@@ -519,7 +538,8 @@ class _FileJob:
             sql.SQL(", ").join(sql.Identifier(c) for c in cols),
         )
         with self.conn.cursor().copy(stmt) as cp:
-            for q in self.quarantine:
+            for _ in range(self.quarantined):
+                q = pickle.load(self.quarantine)  # noqa: S301 - our own spool
                 raw = q.raw
                 if isinstance(raw, dict):
                     raw = {_clean(k): _clean(v, _RAW_FIELD_LIMIT) for k, v in raw.items()}
@@ -535,15 +555,7 @@ class _FileJob:
 
     def _retire_previous_version(self) -> None:
         """Rows an earlier version of this file delivered that the new version lacks."""
-        previous = [
-            r[0]
-            for r in self.conn.execute(
-                "select batch_id from ops.imported_files where source = %s and file_name = %s",
-                (self.mapping.name, self.path.name),
-            )
-        ]
-        if not previous:
-            return
+        previous = self.previous
         self.conn.execute("create temp table _file_keys (entity text, id text) on commit drop")
         with self.conn.cursor().copy("copy _file_keys (entity, id) from stdin") as cp:
             for target, spool in zip(self.spec.targets, self.key_spools, strict=True):
@@ -566,7 +578,7 @@ class _FileJob:
                 self.result.deleted[name] = n
 
     def close(self) -> None:
-        for s in self.spools + self.key_spools:
+        for s in [*self.spools, *self.key_spools, self.quarantine]:
             s.close()
 
 
