@@ -82,9 +82,10 @@ def _create_marts(conn) -> None:
         insert into marts.dim_customers values ('a1', 'Acme & Co');
         create table staging.stg_crm__activities (activity_id text, activity_type text,
             owner_id text, occurred_at timestamptz);
-        create table marts.fct_quarterly_review (quarter_start date, metric text, value numeric);
-        create table marts.fct_quarterly_recommendations (quarter_start date,
-            recommendation_zh text, recommendation_en text);
+        create table marts.fct_quarterly_review (quarter_start date, share_at_target numeric,
+            target_verdict text, reward_cost numeric);
+        create table marts.fct_quarterly_recommendations (recommendation_id text,
+            quarter_start date, text_zh text, text_en text);
     """)
     names = {p[0]: p[1] for p in PEOPLE}
     for rid, name, loc, role, team, mgr in PEOPLE:
@@ -205,9 +206,9 @@ def _create_marts(conn) -> None:
                 (team, M, stage, order, n, n // 2),
             )
     conn.execute(
-        "insert into marts.fct_quarterly_review values ('2026-07-01','kpi_separation',"
-        "0.42); insert into marts.fct_quarterly_recommendations values ('2026-07-01',"
-        "'提高新客户指标权重','Raise the weight of new customers')"
+        "insert into marts.fct_quarterly_review values ('2026-07-01', 0.5, 'too <easy>', 3006);"
+        "insert into marts.fct_quarterly_recommendations values ('q1', '2026-07-01',"
+        "'提高新客户指标权重', 'Raise the weight of new customers')"
     )
 
 
@@ -348,6 +349,7 @@ def test_reward_cc_manager_pacing_levels_weekly_quarterly(marts, tmp_path):
         assert not any(name.split("\r")[0] in _text_of(msg) for _i, name, *_ in REPS)
     d1 = next(m for m in quarterly if m["To"].addresses[0].addr_spec == "d1@example.com")
     assert "Raise the weight of new customers" in _text_of(d1)
+    assert "Share of reps at target" in _text_of(d1) and "too &lt;easy&gt;" in _text_of(d1)
 
 
 def test_missing_mart_fails_with_its_name(conn):

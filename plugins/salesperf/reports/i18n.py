@@ -44,6 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
         "rewards": "本月奖励",
         "no_rewards": "本月暂无奖励。",
         "amount": "金额",
+        "reward": "奖励",
         "team_subject": "{period} 团队月度报告 · {team}",
         "team_title": "{period} 团队月度报告",
         "team_intro": "以下是您团队 {team} 在 {period} 的业绩概览（共 {n} 名销售）。",
@@ -133,6 +134,7 @@ TEXT: dict[str, dict[str, str]] = {
         "rewards": "Rewards this month",
         "no_rewards": "No rewards this month.",
         "amount": "Amount",
+        "reward": "Reward",
         "team_subject": "Team report {period}: {team}",
         "team_title": "Monthly team report, {period}",
         "team_intro": "Here is how your team {team} did in {period} ({n} reps).",
@@ -255,6 +257,29 @@ STATUS_LABELS = {
 }
 
 
+REVIEW_LABELS = {
+    "reps_scored": ("参与考核人数", "Reps appraised"),
+    "avg_total_score": ("平均综合得分", "Average total score"),
+    "top_grade_share": ("最高等级占比", "Share in the top grade"),
+    "share_at_target": ("达成目标的销售占比", "Share of reps at target"),
+    "share_far_above_target": ("大幅超额完成占比", "Share far above target"),
+    "target_verdict": ("目标难度评估", "Target difficulty verdict"),
+    "kpis_not_separating": ("区分度不足的指标", "KPIs that no longer separate performance"),
+    "plan_completion_rate": ("改进计划完成率", "Improvement plan completion"),
+    "plan_goal_met_rate": ("改进目标达成率", "Improvement goals met"),
+    "plan_avg_relative_effect": ("改进平均效果", "Average improvement effect"),
+    "rewards_given": ("发放奖励数", "Rewards given"),
+    "clawbacks": ("追回次数", "Clawbacks"),
+    "reward_cost": ("奖励成本", "Reward cost"),
+    "reward_cost_share": ("奖励成本占销售额比例", "Reward cost as share of revenue"),
+    "feedback_responses": ("反馈份数", "Feedback responses"),
+    "feedback_avg": ("反馈平均分", "Average feedback score"),
+    "feedback_fairness_avg": ("公平性评分", "Fairness score"),
+    "feedback_clarity_avg": ("清晰度评分", "Clarity score"),
+    "feedback_usefulness_avg": ("有用性评分", "Usefulness score"),
+}
+
+
 def norm_locale(value: str | None, default: str = "zh_CN") -> str:
     v = (value or "").replace("-", "_").strip()
     if v.lower().startswith("zh"):
@@ -278,6 +303,10 @@ class Lang:
 
     def kpi(self, name: str) -> str:
         return KPI_LABELS[self.locale].get(name, str(name).replace("_", " "))
+
+    def review_label(self, col: str) -> str:
+        zh, en = REVIEW_LABELS.get(col, (col, col.replace("_", " ")))
+        return zh if self.locale == "zh_CN" else en
 
     def activity(self, name: str) -> str:
         return ACTIVITY_LABELS[self.locale].get(name, str(name))

@@ -23,6 +23,7 @@ from salesperf.reports.render import XLSX_TYPE, render, to_message
 from salesperf.reports.xlsx import workbook
 
 __all__ = ["BUILDERS", "KINDS", "Outgoing", "build"]
+MAX_PLANS_REP = 3  # newest plans per rep in an email; the XLSX has all of them
 CLOSED_PLAN = ("done", "completed", "closed", "cancelled", "achieved")
 
 
@@ -120,11 +121,12 @@ def _ending_in_month(col_type: str = "period_type", col_start: str = "period_sta
 
 
 def _plans_query() -> str:
+    # plans known at the end of the report month: created then, or still open (newest first)
     return (
-        "select * from marts.fct_improvement_plans where "
-        "left(created_period::text, 7) = %(ml)s "
+        "select * from marts.fct_improvement_plans where created_period <= %(m)s and ("
+        "date_trunc('month', created_period) = %(m)s "
         "or coalesce(lower(status), 'open') not in ('done', 'completed', 'closed', "
-        "'cancelled', 'achieved') order by due_date nulls last, plan_id"
+        "'cancelled', 'achieved')) order by due_date desc nulls last, plan_id"
     )
 
 
@@ -235,7 +237,7 @@ def monthly_appraisal(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outg
                 }
                 for x, t in zip(months, trend, strict=True)
             ],
-            "plans": _fmt_plans(plans.get(rep_id, []), L),
+            "plans": _fmt_plans(plans.get(rep_id, [])[:MAX_PLANS_REP], L),
             "rewards": _fmt_rewards(rewards.get(rep_id, []), L),
         }
         png = trend_chart.render([t.get("attainment") for t in trend])
@@ -413,7 +415,7 @@ def team_report(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
                     [
                         p
                         for i in ids
-                        for p in plans.get(i, [])
+                        for p in plans.get(i, [])[:MAX_PLANS_REP]
                         if str(p.get("status") or "open").lower() not in CLOSED_PLAN
                     ],
                     L,
@@ -755,14 +757,18 @@ def quarterly(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
     )
     totals = d.fetch(
         conn,
-        "select sum(revenue) as revenue, sum(revenue_target) as target, "
-        "avg(case when attainment >= 1 then 1.0 when has_target then 0.0 end) "
-        "as at_target from marts.fct_rep_kpis_quarterly "
-        "where period_start = %(q)s",
+        "select sum(revenue) as revenue, sum(revenue_target) as target "
+        "from marts.fct_rep_kpis_quarterly where period_start = %(q)s",
         args,
     )[0]
-    review = _period_rows(conn, "fct_quarterly_review", q)
-    recs = _period_rows(conn, "fct_quarterly_recommendations", q)
+    review = d.fetch(
+        conn, "select * from marts.fct_quarterly_review where quarter_start = %(q)s", args
+    )
+    recs = d.fetch(
+        conn,
+        "select * from marts.fct_quarterly_recommendations where quarter_start = %(q)s order by 1",
+        args,
+    )
     n = sum(g["n"] for g in grades) or 1
     for pid, person in sorted(people.items()):
         if person.get("role") not in ("manager", "director", "admin") or not _deliverable(person):
@@ -781,10 +787,11 @@ def quarterly(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
             "headline": [
                 (L.t("total_revenue"), L.money(totals["revenue"])),
                 (L.t("total_target"), L.money(totals["target"])),
-                (L.t("at_target_share"), L.pct(totals["at_target"])),
             ],
-            "review": [_metric_row(r, L) for r in review],
-            "recommendations": [_localised_text(r, L) for r in recs],
+            "review": _review_rows(review[0] if review else {}, L),
+            "recommendations": [
+                r.get("text_zh" if L.locale == "zh_CN" else "text_en") or "" for r in recs
+            ],
         }
         png = charts.distribution([g["grade"] for g in grades], [g["n"] for g in grades])
         r = render("quarterly", L, ctx, {"grades": png})
@@ -792,35 +799,46 @@ def quarterly(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
         yield Outgoing(kind, pid, person["email"], label, r.subject, msg)
 
 
-def _period_rows(conn, mart: str, q: dt.date) -> list[dict]:
-    cols = d.columns(conn, f"marts.{mart}")
-    col = next((c for c in ("quarter_start", "period_start") if c in cols), None)
-    if col is None:
-        return d.fetch(conn, f"select * from marts.{mart}")  # noqa: S608
-    return d.fetch(conn, f"select * from marts.{mart} where {col} = %(q)s", {"q": q})  # noqa: S608
+# (column of fct_quarterly_review, format, label key in i18n.REVIEW_LABELS)
+REVIEW_METRICS = [
+    ("reps_scored", "num"),
+    ("avg_total_score", "num1"),
+    ("top_grade_share", "pct"),
+    ("share_at_target", "pct"),
+    ("share_far_above_target", "pct"),
+    ("target_verdict", "text"),
+    ("kpis_not_separating", "text"),
+    ("plan_completion_rate", "pct"),
+    ("plan_goal_met_rate", "pct"),
+    ("plan_avg_relative_effect", "pct"),
+    ("rewards_given", "num"),
+    ("clawbacks", "num"),
+    ("reward_cost", "money"),
+    ("reward_cost_share", "pct1"),
+    ("feedback_responses", "num"),
+    ("feedback_avg", "num1"),
+    ("feedback_fairness_avg", "num1"),
+    ("feedback_clarity_avg", "num1"),
+    ("feedback_usefulness_avg", "num1"),
+]
 
 
-_KEYS = {"quarter_start", "period_start", "period_type", "_source"}
-
-
-def _metric_row(r: dict, L: Lang) -> tuple[str, str]:
-    name = r.get("metric") or r.get("check_name") or r.get("kpi")
-    value = r.get("value") if "value" in r else r.get("metric_value")
-    if name is not None:
-        label = r.get("label_zh" if L.locale == "zh_CN" else "label_en") or L.kpi(str(name))
-        return str(label), L.num(value, 2) if isinstance(value, (int, float)) or hasattr(
-            value, "as_integer_ratio"
-        ) else str(value)
-    pairs = [f"{k}={v}" for k, v in r.items() if k not in _KEYS and v is not None]
-    return "", "; ".join(pairs)
-
-
-def _localised_text(r: dict, L: Lang) -> str:
-    suffix = "_zh" if L.locale == "zh_CN" else "_en"
-    for k, v in r.items():
-        if k.endswith(suffix) and v:
-            return str(v)
-    return str(r.get("recommendation") or r.get("text") or "")
+def _review_rows(row: dict, L: Lang) -> list[tuple[str, str]]:
+    out = []
+    for col, fmt in REVIEW_METRICS:
+        if col not in row:
+            continue
+        v = row[col]
+        if fmt == "text":
+            value = "–" if v in (None, "") else str(v)
+        elif fmt == "money":
+            value = L.money(v)
+        elif fmt.startswith("pct"):
+            value = L.pct(v, 1 if fmt == "pct1" else 0)
+        else:
+            value = L.num(v, 1 if fmt == "num1" else 0)
+        out.append((L.review_label(col), value))
+    return out
 
 
 BUILDERS = {
