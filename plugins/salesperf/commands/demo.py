@@ -89,6 +89,10 @@ def run(args) -> int:
     _say(f"mail catcher: smtp://{host}:{port} -> {mail_dir}")
 
     env = airflow_env.environment(wh)
+    # `airflow dags test` waits out retry delays: keep retries, make them quick here.
+    env.setdefault(
+        "SALESPERF_RETRY_DELAY_SECONDS", os.environ.get("SALESPERF_RETRY_DELAY_SECONDS", "3")
+    )
     os.environ.update(env)
     _say(f"Airflow metadata: {wh.with_database(airflow_env.metadata_db_name(wh)).describe()}")
     airflow_env.migrate_metadata(env)
@@ -136,18 +140,31 @@ def _create_demo_crm(wh, args) -> None:
     except ImportError:
         _say("demo CRM generator not available in this build; skipped")
         return
+    target = demo_crm.crm_warehouse(wh)
+    if not args.recreate and _crm_exists(target):
+        _say(f"demo CRM already at {target.describe()} (use --recreate to regenerate)")
+        return
     t0 = time.monotonic()
-    url = demo_crm.create(size=args.size, seed=args.seed, warehouse=wh, recreate=args.recreate)
+    demo_crm.create(size=args.size, seed=args.seed, warehouse=wh)
     _say(
-        f"demo CRM ({args.size}, seed {args.seed}) ready in {time.monotonic() - t0:.0f}s at "
-        f"{warehouse_describe(url)}"
+        f"demo CRM ({args.size}, seed {args.seed}) created in {time.monotonic() - t0:.0f}s "
+        f"at {target.describe()}"
     )
 
 
-def warehouse_describe(url: str) -> str:
-    from salesperf.warehouse import Warehouse
+def _crm_exists(target) -> bool:
+    from salesperf import warehouse
 
-    return Warehouse(url, "demo").describe()
+    try:
+        with warehouse.connect(target) as conn:
+            return bool(
+                conn.execute(
+                    "select 1 from information_schema.tables "
+                    "where table_schema = 'crm' and table_name = 'opportunities'"
+                ).fetchone()
+            )
+    except warehouse.WarehouseError:
+        return False
 
 
 def _tail(path: Path, lines: int = 25) -> str:
