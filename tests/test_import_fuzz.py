@@ -26,7 +26,7 @@ MAPPING = f"""
 source: fuzz
 defaults: {{encoding: auto, timezone: UTC, max_field_chars: {MAX_FIELD}}}
 files:
-  - pattern: "*_gbk.csv"  # short GBK text can be valid UTF-8, so GBK exports declare it
+  - pattern: "*_gbk.csv"    # short GBK text can be valid UTF-8, so GBK exports declare it
     encoding: gbk
     entity: opportunities
     columns: &columns
@@ -36,7 +36,11 @@ files:
       stage: {{from: stage, map: {{Open: prospecting, Won: closed_won, Lost: closed_lost}}, unmapped: error}}
       amount: amount
       created_at: {{from: created, format: "%Y-%m-%d %H:%M:%S"}}
-  - pattern: "*.csv"
+  - pattern: "*_utf8.csv"  # a file with a few broken bytes and little non-ASCII text
+    encoding: utf-8         # could look like GB18030 to "auto"
+    entity: opportunities
+    columns: *columns
+  - pattern: "*.csv"        # auto: the BOM decides
     entity: opportunities
     columns: *columns
 """

@@ -171,9 +171,10 @@ _UNDECODABLE = re.compile("[\udc80-\udcff]")
 def file_digest(path: Path) -> tuple[str, bool]:
     """(sha256, whether the bytes look like UTF-8) in one streaming pass.
 
-    "Look like": no invalid sequence, or more valid non-ASCII characters than invalid bytes,
-    so a UTF-8 file with a few broken bytes stays UTF-8 (those lines are quarantined)
-    instead of being read as GB18030 mojibake. GBK text is almost never valid UTF-8.
+    "Look like": no invalid sequence, or at least as many valid non-ASCII characters as
+    invalid bytes, so a UTF-8 file with a few broken bytes stays UTF-8 (those lines are
+    quarantined) instead of being read as GB18030 mojibake. GBK text is rarely valid UTF-8,
+    but a very short GBK file can be: GBK exports should say ``encoding: gbk``.
     """
     h = hashlib.sha256()
     dec = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
@@ -186,7 +187,7 @@ def file_digest(path: Path) -> tuple[str, bool]:
             bad += n_bad
             good += len(text) - len(text.encode("ascii", "ignore")) - n_bad
     bad += len(_UNDECODABLE.findall(dec.decode(b"", final=True)))
-    return h.hexdigest(), bad == 0 or good > bad
+    return h.hexdigest(), bad == 0 or good >= bad
 
 
 def choose_encoding(path: Path, configured: str, looks_utf8: bool) -> str:
