@@ -80,8 +80,8 @@ def run_dbt(
         extra += ["--target-path", str(target_path)]
     if log_path is not None:
         extra += ["--log-path", str(log_path)]
-    # Options that belong to the sub-command go after it (dbt 1.11 accepts them there).
-    cmd = [cmd[0], *args[:1], *extra, *args[1:]] if args else cmd
+    # Sub-command options go after the (possibly two-word) sub-command: append them.
+    cmd += extra
     proc = subprocess.run(
         cmd,
         cwd=config.DBT_PROJECT_DIR,
@@ -106,22 +106,58 @@ def transform(
     vars_yaml: str | None = None,
     capture: bool = True,
 ) -> list[DbtResult]:
-    """seed + snapshot + build: everything ``salesperf transform`` and tests need."""
-    common = ["--vars", vars_yaml] if vars_yaml else []
-    steps = [
-        ["seed", *(["--full-refresh"] if full_refresh else []), *common],
-        ["snapshot", *common],
-        ["build", "--exclude", "resource_type:seed", "resource_type:snapshot", *common],
-    ]
+    """Seeds, snapshots and models with their tests, in dependency order (one `dbt build`).
+
+    One `dbt build` rather than `seed`, `snapshot`, `build` in turn: the snapshots read
+    staging views, which must exist first on a fresh warehouse.
+    """
+    args = ["build"]
     if full_refresh:
-        steps[2].append("--full-refresh")
-    return [
-        run_dbt(s, warehouse, target_path=target_path, log_path=log_path, capture=capture)
-        for s in steps
-    ]
+        args.append("--full-refresh")
+    if vars_yaml:
+        args += ["--vars", vars_yaml]
+    return [run_dbt(args, warehouse, target_path=target_path, log_path=log_path, capture=capture)]
 
 
 # --- Cosmos (imported lazily: only the DAG needs these) ------------------------------------
+
+MANIFEST_DIR = config.LOCAL_DIR / "dbt_manifest"
+_PROJECT_PARTS = ("dbt_project.yml", "models", "seeds", "snapshots", "macros", "tests")
+
+
+def _project_mtime() -> float:
+    latest = 0.0
+    for part in _PROJECT_PARTS:
+        path = config.DBT_PROJECT_DIR / part
+        files = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
+        for f in files:
+            latest = max(latest, f.stat().st_mtime)
+    return latest
+
+
+def ensure_manifest() -> Path:
+    """A manifest.json of the current project, re-parsed only when a project file changed.
+
+    The DAG renders from it (Cosmos LoadMode.DBT_MANIFEST): no `dbt ls` subprocess and no
+    database at DAG-parse time. `dbt parse` needs no connection, so the warehouse is only
+    resolved (never started) for the profile's variables.
+    """
+    import fcntl
+
+    manifest = MANIFEST_DIR / "manifest.json"
+    if manifest.exists() and manifest.stat().st_mtime >= _project_mtime():
+        return manifest
+    MANIFEST_DIR.mkdir(parents=True, exist_ok=True)
+    with (MANIFEST_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (manifest.exists() and manifest.stat().st_mtime >= _project_mtime()):
+            run_dbt(
+                ["parse"],
+                resolve(start_embedded=False),
+                target_path=MANIFEST_DIR,
+                log_path=MANIFEST_DIR / "logs",
+            )
+    return manifest
 
 
 def cosmos_project_config():
@@ -129,6 +165,7 @@ def cosmos_project_config():
 
     return ProjectConfig(
         dbt_project_path=config.DBT_PROJECT_DIR,
+        manifest_path=ensure_manifest(),
         install_dbt_deps=False,
         partial_parse=True,
     )
@@ -162,9 +199,8 @@ def cosmos_render_config(**kwargs):
     from cosmos.constants import LoadMode, TestBehavior
 
     return RenderConfig(
-        load_method=LoadMode.DBT_LS,
+        load_method=LoadMode.DBT_MANIFEST,
         test_behavior=TestBehavior.AFTER_EACH,
-        dbt_deps=False,
         emit_datasets=False,
         **kwargs,
     )

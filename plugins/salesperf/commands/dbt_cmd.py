@@ -14,7 +14,9 @@ def register(sub) -> None:
     p.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt arguments")
     p.set_defaults(func=_dbt)
 
-    t = sub.add_parser("transform", help="build the marts: dbt seed, snapshot, build")
+    t = sub.add_parser(
+        "transform", help="build the marts: seeds, snapshots, models and tests (dbt build)"
+    )
     t.add_argument("--full-refresh", action="store_true", help="rebuild incremental models")
     t.add_argument(
         "--vars", default=None, help="dbt --vars YAML, e.g. \"{as_of_date: '2026-06-30'}\""

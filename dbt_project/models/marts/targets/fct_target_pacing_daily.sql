@@ -68,6 +68,6 @@ select
     case when expected_to_date > 0 then round(actual / expected_to_date, 4) end as pace_ratio,
     case when expected_to_date > 0 then round(actual * target / expected_to_date, 2) end
         as projected_finish,
-    coalesce(actual / nullif(expected_to_date, 0)
+    coalesce(round(actual / nullif(expected_to_date, 0), 4)
         < {{ company_setting('pacing_at_risk_threshold', 'numeric') }}, false) as is_at_risk
 from paced
