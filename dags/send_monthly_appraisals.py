@@ -14,6 +14,7 @@ import pendulum
 from airflow.sdk import dag, task
 
 from salesperf import config
+from salesperf.dag_defaults import default_args
 
 
 @dag(
@@ -22,12 +23,7 @@ from salesperf import config
     catchup=False,
     max_active_runs=1,
     tags=["sales", "reports", "email"],
-    default_args={
-        "owner": "data-team",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "retry_exponential_backoff": True,
-    },
+    default_args=default_args(retry_delay=timedelta(minutes=5)),
     doc_md=__doc__,
 )
 def send_monthly_appraisals():

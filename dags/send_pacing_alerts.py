@@ -15,6 +15,7 @@ from airflow.sdk import dag, task
 
 from salesperf import config
 from salesperf.assets import MARTS
+from salesperf.dag_defaults import default_args
 
 KIND = "pacing"
 
@@ -25,12 +26,7 @@ KIND = "pacing"
     catchup=False,
     max_active_runs=1,
     tags=["sales", "reports", "email"],
-    default_args={
-        "owner": "data-team",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-    },
+    default_args=default_args(retry_delay=timedelta(minutes=2)),
     doc_md=__doc__,
 )
 def send_pacing_alerts():

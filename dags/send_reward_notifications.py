@@ -14,6 +14,7 @@ from airflow.sdk import dag, task
 
 from salesperf import config
 from salesperf.assets import MARTS
+from salesperf.dag_defaults import default_args
 
 KIND = "reward"
 
@@ -24,12 +25,7 @@ KIND = "reward"
     catchup=False,
     max_active_runs=1,
     tags=["sales", "reports", "email"],
-    default_args={
-        "owner": "data-team",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-    },
+    default_args=default_args(retry_delay=timedelta(minutes=2)),
     doc_md=__doc__,
 )
 def send_reward_notifications():

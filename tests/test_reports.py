@@ -11,10 +11,13 @@ import datetime as dt
 import email
 import email.policy
 import io
+import uuid
 
 import openpyxl
 import pytest
 
+from salesperf import warehouse as wh
+from salesperf.landing.migrations import migrate
 from salesperf.mailcatcher import MailCatcher
 from salesperf.reports import data, kinds, outbox
 from salesperf.reports.run import run
@@ -214,8 +217,21 @@ def _create_marts(conn) -> None:
 
 @pytest.fixture
 def marts(conn):
+    """Fresh hand-made marts for a test that writes (outbox, validation runs)."""
     _create_marts(conn)
     return conn
+
+
+@pytest.fixture(scope="module")
+def shared_marts(server, _created_dbs):
+    """One read-only copy of the hand-made marts for the dry-run tests of this module."""
+    name = f"sp_reports_{uuid.uuid4().hex[:8]}"
+    db = wh.create_database(server, name)
+    _created_dbs.append(name)
+    with wh.connect(db, autocommit=True) as c:
+        migrate(c)
+        _create_marts(c)
+        yield c
 
 
 def _parse(raw: bytes) -> email.message.EmailMessage:
@@ -238,8 +254,8 @@ def _other_rep_names(allowed: set[str]) -> list[str]:
     return [n for rid, n, *_ in REPS if rid not in allowed]
 
 
-def test_monthly_appraisal_scoped_localised_and_escaped(marts, tmp_path):
-    msgs = _dry(marts, "monthly_appraisal", "2026-09", tmp_path)
+def test_monthly_appraisal_scoped_localised_and_escaped(shared_marts, tmp_path):
+    msgs = _dry(shared_marts, "monthly_appraisal", "2026-09", tmp_path)
     assert len(msgs) == len(REPS)
     by_rcpt = {m["To"].addresses[0].addr_spec: m for m in msgs}
     for rid, _name, loc, *_ in REPS:
@@ -262,15 +278,15 @@ def test_monthly_appraisal_scoped_localised_and_escaped(marts, tmp_path):
     assert "<script>" not in evil and "&lt;script&gt;" in evil
 
 
-def test_newline_in_name_does_not_inject_headers(marts, tmp_path):
-    msgs = _dry(marts, "monthly_appraisal", "2026-09", tmp_path)
+def test_newline_in_name_does_not_inject_headers(shared_marts, tmp_path):
+    msgs = _dry(shared_marts, "monthly_appraisal", "2026-09", tmp_path)
     msg = next(m for m in msgs if m["To"].addresses[0].addr_spec == "r6@example.com")
     assert msg["Bcc"] is None
     assert [a.addr_spec for a in msg["To"].addresses] == ["r6@example.com"]
 
 
-def test_team_report_has_only_the_team_and_a_correct_xlsx(marts, tmp_path):
-    msgs = _dry(marts, "team_report", "2026-09", tmp_path)
+def test_team_report_has_only_the_team_and_a_correct_xlsx(shared_marts, tmp_path):
+    msgs = _dry(shared_marts, "team_report", "2026-09", tmp_path)
     assert sorted(m["To"].addresses[0].addr_spec for m in msgs) == [
         "m1@example.com",
         "m2@example.com",
@@ -290,7 +306,7 @@ def test_team_report_has_only_the_team_and_a_correct_xlsx(marts, tmp_path):
             dict(zip(header, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=2)
         ]
         assert {r["rep_id"] for r in rows} == team
-        expected = marts.execute(
+        expected = shared_marts.execute(
             "select sum(revenue) from marts.fct_rep_kpis_monthly where manager_id = %s "
             "and period_start = %s",
             (mgr, M),
@@ -310,14 +326,14 @@ def test_team_report_has_only_the_team_and_a_correct_xlsx(marts, tmp_path):
     assert '\'=HYPERLINK("http://evil")' in cells
 
 
-def test_reward_cc_manager_pacing_levels_weekly_quarterly(marts, tmp_path):
-    rewards = _dry(marts, "reward", "2026-09", tmp_path)
+def test_reward_cc_manager_pacing_levels_weekly_quarterly(shared_marts, tmp_path):
+    rewards = _dry(shared_marts, "reward", "2026-09", tmp_path)
     assert len(rewards) == len(REPS)
     r1 = next(m for m in rewards if m["To"].addresses[0].addr_spec == "r1@example.com")
     assert [a.addr_spec for a in r1["Cc"].addresses] == ["m1@example.com"]
     assert "月度冠军" in _text_of(r1)
 
-    pacing = _dry(marts, "pacing", "2026-09", tmp_path)
+    pacing = _dry(shared_marts, "pacing", "2026-09", tmp_path)
     rcpts = sorted(m["To"].addresses[0].addr_spec for m in pacing)
     # reps below 85 % of pace (r2, r3, r5, r6) and both teams' managers
     assert rcpts == sorted(
@@ -333,13 +349,13 @@ def test_reward_cc_manager_pacing_levels_weekly_quarterly(marts, tmp_path):
     far = next(m for m in pacing if m["To"].addresses[0].addr_spec == "m2@example.com")
     assert "far behind pace" in _text_of(far)
 
-    weekly = _dry(marts, "weekly", "2026-09-21", tmp_path)
+    weekly = _dry(shared_marts, "weekly", "2026-09-21", tmp_path)
     assert len(weekly) == len(REPS)
     w5 = next(m for m in weekly if m["To"].addresses[0].addr_spec == "r5@example.com")
     assert "Acme & Co #or5" in _text_of(w5) and "or4" not in _text_of(w5)
     assert "Acme &amp; Co" in w5.get_body(("html",)).get_content()
 
-    quarterly = _dry(marts, "quarterly", "2026-Q3", tmp_path)
+    quarterly = _dry(shared_marts, "quarterly", "2026-Q3", tmp_path)
     assert sorted(m["To"].addresses[0].addr_spec for m in quarterly) == [
         "d1@example.com",
         "m1@example.com",
@@ -401,22 +417,3 @@ def test_report_periods_from_logical_dates_in_company_time():
     assert tasks.previous_week(dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)) == "2026-10-26"
     assert tasks.previous_quarter(dt.datetime(2026, 10, 1, 1, 0, tzinfo=dt.UTC)) == "2026-Q3"
     assert tasks.previous_quarter(dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.UTC)) == "2025-Q4"
-
-
-def test_preview_renders_html_and_a_real_screenshot(marts, tmp_path):
-    from PIL import Image
-
-    from salesperf.reports import preview
-
-    if preview.chromium() is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium); CI installs it")
-    paths = preview.build_preview(marts, tmp_path / "preview")
-    pngs = [p for p in paths if p.suffix == ".png"]
-    assert [p.name for p in pngs] == ["rep_appraisal.png", "manager_team_report.png"]
-    html = (tmp_path / "preview" / "rep_appraisal.html").read_text(encoding="utf-8")
-    assert "data:image/png;base64," in html and "cid:" not in html
-    for png in pngs:
-        img = Image.open(png).convert("RGB")
-        assert img.size[0] >= 700 and img.size[1] >= 1000
-        colours = img.resize((190, 450)).getcolors(maxcolors=100000)
-        assert colours is not None and len(colours) > 50  # text, tables and a chart, not blank

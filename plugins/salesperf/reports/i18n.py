@@ -280,6 +280,14 @@ REVIEW_LABELS = {
 }
 
 
+VERDICTS = {
+    "balanced": ("难度适中", "balanced"),
+    "too_easy": ("目标偏易", "too easy"),
+    "too_hard": ("目标偏难", "too hard"),
+    "no_targets": ("无目标数据", "no targets"),
+}
+
+
 def norm_locale(value: str | None, default: str = "zh_CN") -> str:
     v = (value or "").replace("-", "_").strip()
     if v.lower().startswith("zh"):
@@ -307,6 +315,10 @@ class Lang:
     def review_label(self, col: str) -> str:
         zh, en = REVIEW_LABELS.get(col, (col, col.replace("_", " ")))
         return zh if self.locale == "zh_CN" else en
+
+    def verdict(self, value: str) -> str:
+        words = VERDICTS.get(value)
+        return value if words is None else (words[0] if self.locale == "zh_CN" else words[1])
 
     def activity(self, name: str) -> str:
         return ACTIVITY_LABELS[self.locale].get(name, str(name))

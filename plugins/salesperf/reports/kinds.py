@@ -752,7 +752,8 @@ def quarterly(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
         conn,
         "select grade, count(*) as n from marts.fct_appraisal_summary "
         "where period_type = 'quarter' and period_start = %(q)s "
-        "and grade is not null group by grade order by grade",
+        "and grade is not null group by grade "
+        "order by coalesce(nullif(strpos('SABCDE', grade), 0), 99), grade",
         args,
     )
     totals = d.fetch(
@@ -830,7 +831,7 @@ def _review_rows(row: dict, L: Lang) -> list[tuple[str, str]]:
             continue
         v = row[col]
         if fmt == "text":
-            value = "–" if v in (None, "") else str(v)
+            value = "–" if v in (None, "") else L.verdict(str(v))
         elif fmt == "money":
             value = L.money(v)
         elif fmt.startswith("pct"):

@@ -8,6 +8,12 @@
   accepted the message; each row is committed on its own, so a run that dies half-way resumes
   with the rest. Transient errors are retried with exponential back-off; when the server stays
   unreachable the run stops, leaves the remaining rows pending and reports the failure.
+* Exactly once across a crash: before the SMTP transaction the row is committed as
+  ``sending`` and its sender holds a session advisory lock on it. A process killed after the
+  server took the message but before ``sent`` was recorded leaves a ``sending`` row whose lock
+  is gone; the next run never resends it blindly but marks it ``in_doubt`` and reports it
+  (the run is not ``ok``). :func:`resolve_in_doubt` settles such rows from the mail server's
+  record of accepted Message-IDs: delivered -> ``sent``, not delivered -> ``pending``.
 * Dry run: ``send_pending(conn, dry_run_dir=...)`` writes ``.eml`` files and changes no status.
 """
 
@@ -35,7 +41,8 @@ log = logging.getLogger(__name__)
 
 CONN_ID = "smtp_default"
 MAX_ATTEMPTS = 8
-STATUSES = ("pending", "sent", "failed")
+STATUSES = ("pending", "sending", "sent", "failed", "in_doubt")
+SENDING_LOCK = 0x5E4D  # advisory lock class (two-key form) held on a row while it is sent
 _CRLF = re.compile(r"[\r\n\x00]+")
 
 
@@ -241,17 +248,21 @@ class SendReport:
     sent: int = 0
     failed: int = 0
     written: int = 0  # dry run: .eml files written
+    in_doubt: int = 0  # left by a sender that died mid-SMTP; see resolve_in_doubt
     aborted: bool = False
     errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and not self.aborted
+        return self.failed == 0 and not self.aborted and self.in_doubt == 0
 
     def summary(self) -> str:
         s = f"sent {self.sent}, failed {self.failed}"
         if self.written:
             s += f", written {self.written} .eml"
+        if self.in_doubt:
+            s += (f", {self.in_doubt} in doubt (a sender died mid-SMTP: check their Message-ID"
+                  " in the mail server log, then outbox.resolve_in_doubt)")  # fmt: skip
         if self.aborted:
             s += " (stopped: SMTP server unavailable; the rest stay pending)"
         return s
@@ -350,6 +361,7 @@ def send_pending(
     settings = smtp or SmtpSettings.from_airflow()
     sender = _Sender(settings)
     log.info("sending pending e-mail through %s", settings.describe())
+    report.in_doubt = _mark_in_doubt(conn, kinds)
     last_id = 0
     try:
         while True:
@@ -359,9 +371,18 @@ def send_pending(
                     break
                 oid, kind, rcpt, cc, body, _attempts = row
                 last_id = oid
-                error, transient, tries = _send_with_retries(
-                    sender, settings.from_email, [rcpt, *(cc or [])], bytes(body), retries, backoff
+                # committed before SMTP: a crash from here on is seen as 'in doubt', not resent
+                conn.execute(
+                    "update ops.email_outbox set status = 'sending', updated_at = now()"
+                    " where id = %s",
+                    (oid,),
                 )
+                conn.execute("select pg_advisory_lock(%s, %s)", (SENDING_LOCK, _lock_key(oid)))
+            error, transient, tries = _send_with_retries(
+                sender, settings.from_email, [rcpt, *(cc or [])], bytes(body), retries, backoff
+            )
+            with conn.transaction():
+                conn.execute("select pg_advisory_unlock(%s, %s)", (SENDING_LOCK, _lock_key(oid)))
                 if error is None:
                     conn.execute(
                         "update ops.email_outbox set status = 'sent', attempts = attempts + %s,"
@@ -385,6 +406,57 @@ def send_pending(
         sender.close()
     log.info("outbox: %s", report.summary())
     return report
+
+
+def _lock_key(oid: int) -> int:
+    return oid % 2_147_483_647
+
+
+def _mark_in_doubt(conn, kinds: list[str] | None) -> int:
+    """Mark rows left in ``sending`` by a sender that is gone (its advisory lock is free)."""
+    with conn.transaction():
+        rows = conn.execute(
+            "select id, message_id from ops.email_outbox where status = 'sending'"
+            " and (%s::text[] is null or kind = any(%s)) order by id for update skip locked",
+            (kinds or None, kinds or None),
+        ).fetchall()
+        for oid, message_id in rows:
+            key = (SENDING_LOCK, _lock_key(oid))
+            if not conn.execute("select pg_try_advisory_lock(%s, %s)", key).fetchone()[0]:
+                continue  # a live sender is on it
+            conn.execute("select pg_advisory_unlock(%s, %s)", key)
+            conn.execute(
+                "update ops.email_outbox set status = 'in_doubt', updated_at = now(),"
+                " last_error = %s where id = %s",
+                (f"sender stopped during SMTP; delivered only if the mail server accepted "
+                 f"Message-ID {message_id}", oid),
+            )  # fmt: skip
+            log.error("outbox #%s is in doubt: check Message-ID %s", oid, message_id)
+    return conn.execute(  # new and earlier ones: each run reports them until settled
+        "select count(*) from ops.email_outbox where status = 'in_doubt'"
+        " and (%s::text[] is null or kind = any(%s))",
+        (kinds or None, kinds or None),
+    ).fetchone()[0]
+
+
+def resolve_in_doubt(conn: psycopg.Connection, delivered_message_ids) -> dict[str, int]:
+    """Settle ``in_doubt`` rows: Message-ID accepted by the server -> ``sent``, else ``pending``.
+
+    ``delivered_message_ids``: the Message-IDs the mail server logged as accepted (e.g. from
+    its log, or the .eml files of the local catcher)."""
+    ids = list({str(m).strip() for m in delivered_message_ids})
+    with conn.transaction():
+        sent = conn.execute(
+            "update ops.email_outbox set status = 'sent', sent_at = coalesce(sent_at, now()),"
+            " last_error = null, updated_at = now()"
+            " where status = 'in_doubt' and message_id = any(%s)",
+            (ids,),
+        ).rowcount
+        pending = conn.execute(
+            "update ops.email_outbox set status = 'pending', updated_at = now()"
+            " where status = 'in_doubt'"
+        ).rowcount
+    return {"sent": sent, "pending": pending}
 
 
 def _claim_next(conn, after_id: int, max_attempts: int, kinds: list[str] | None):
@@ -464,5 +536,6 @@ __all__ = [
     "clean_header",
     "enqueue",
     "new_message",
+    "resolve_in_doubt",
     "send_pending",
 ]
