@@ -135,29 +135,73 @@ def _project_mtime() -> float:
     return latest
 
 
-def ensure_manifest() -> Path:
-    """A manifest.json of the current project, re-parsed only when a project file changed.
+def _manifest_is_fresh(manifest: Path) -> bool:
+    return manifest.exists() and manifest.stat().st_mtime >= _project_mtime()
 
-    The DAG renders from it (Cosmos LoadMode.DBT_MANIFEST): no `dbt ls` subprocess and no
-    database at DAG-parse time. `dbt parse` needs no connection, so the warehouse is only
-    resolved (never started) for the profile's variables.
-    """
+
+def refresh_manifest() -> Path:
+    """Run `dbt parse` into MANIFEST_DIR and publish manifest.json atomically (under a lock)."""
     import fcntl
+    import shutil
 
-    manifest = MANIFEST_DIR / "manifest.json"
-    if manifest.exists() and manifest.stat().st_mtime >= _project_mtime():
-        return manifest
     MANIFEST_DIR.mkdir(parents=True, exist_ok=True)
+    manifest = MANIFEST_DIR / "manifest.json"
     with (MANIFEST_DIR / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (manifest.exists() and manifest.stat().st_mtime >= _project_mtime()):
-            run_dbt(
-                ["parse"],
-                resolve(start_embedded=False),
-                target_path=MANIFEST_DIR,
-                log_path=MANIFEST_DIR / "logs",
-            )
+        if not _manifest_is_fresh(manifest):
+            build = MANIFEST_DIR / "build"
+            # `dbt parse` needs the profile's variables, not a connection: resolve, never start.
+            run_dbt(["parse"], resolve(start_embedded=False), build, MANIFEST_DIR / "logs")
+            shutil.copyfile(build / "manifest.json", MANIFEST_DIR / "manifest.json.tmp")
+            os.replace(MANIFEST_DIR / "manifest.json.tmp", manifest)
     return manifest
+
+
+def _refresh_in_background() -> None:
+    """Start `refresh_manifest` in a detached process unless one is already running."""
+    import fcntl
+
+    MANIFEST_DIR.mkdir(parents=True, exist_ok=True)
+    with (MANIFEST_DIR / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # a refresh is running
+    subprocess.Popen(
+        [sys.executable, "-m", "salesperf.dbt", "refresh-manifest"],
+        env={**os.environ, "PYTHONPATH": str(config.PLUGINS_DIR)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def ensure_manifest(wait_seconds: float = 25.0) -> Path:
+    """A manifest.json of the project for Cosmos (LoadMode.DBT_MANIFEST).
+
+    The DAG renders from it: no `dbt ls` subprocess and no database at DAG-parse time, and
+    parsing stays far below Airflow's import timeout. When a project file changed, the old
+    manifest is used once more while `dbt parse` refreshes it in the background. Only when
+    there is none yet does this wait for the first one (at most ``wait_seconds``).
+    """
+    import time
+
+    manifest = MANIFEST_DIR / "manifest.json"
+    if _manifest_is_fresh(manifest):
+        return manifest
+    _refresh_in_background()
+    if manifest.exists():
+        return manifest
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if manifest.exists():
+            return manifest
+    raise RuntimeError(
+        f"the dbt manifest is being generated in the background ({MANIFEST_DIR}); "
+        "the DAG appears on the next parse (or run `salesperf dbt-manifest` first)"
+    )
 
 
 def cosmos_project_config():
@@ -229,3 +273,8 @@ def mart_row_counts(warehouse: Warehouse | None = None) -> dict[str, int]:
             ).fetchone()[0]
             for t in tables
         }
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["refresh-manifest"]:
+        refresh_manifest()

@@ -23,6 +23,18 @@ def register(sub) -> None:
     )
     t.set_defaults(func=_transform)
 
+    m = sub.add_parser(
+        "dbt-manifest", help="refresh the dbt manifest the transform DAG renders from"
+    )
+    m.set_defaults(func=_manifest)
+
+
+def _manifest(args) -> int:
+    from salesperf.dbt import refresh_manifest
+
+    print(refresh_manifest())
+    return 0
+
 
 def _dbt(args) -> int:
     from salesperf.cli import UserError
