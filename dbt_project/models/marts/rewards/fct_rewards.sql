@@ -12,7 +12,13 @@ matches as (
 labels as (
     select kpi, label_en, label_zh from {{ ref('kpi_scorecard') }}
     union all
-    select 'total_score', 'Total score', '综合得分'
+    select * from (values
+        ('total_score', 'Total score', '综合得分'),
+        ('csat_responses', 'Surveys', '满意度调查数'),
+        ('nps_responses', 'NPS responses', 'NPS 答卷数'),
+        ('deals_closed', 'Closed deals', '已结束商机数')
+    ) as extra (kpi, label_en, label_zh)
+    where extra.kpi not in (select kpi from {{ ref('kpi_scorecard') }})
 ),
 
 money as (
@@ -32,7 +38,8 @@ recognitions as (
         coalesce(labels.label_en, rules.kpi) || ' ' || {{ fmt_smart('matches.kpi_value') }}
         || coalesce(' (' || rules.operator || ' ' || {{ fmt_smart('rules.threshold') }} || ')', '')
         || case when rules.sample_kpi is not null
-            then ', ' || rules.sample_kpi || ' ' || {{ fmt_num('matches.sample_value') }}
+            then ', ' || coalesce(sample_labels.label_en, rules.sample_kpi) || ' '
+                || {{ fmt_num('matches.sample_value') }}
                 || ' (>= ' || {{ fmt_num('rules.min_sample') }} || ')' else '' end
         || case when rules.max_tenure_days is not null
             then ', tenure ' || matches.tenure_days || ' days (<= '
@@ -48,7 +55,8 @@ recognitions as (
         coalesce(labels.label_zh, rules.kpi) || ' ' || {{ fmt_smart('matches.kpi_value') }}
         || coalesce('（' || rules.operator || ' ' || {{ fmt_smart('rules.threshold') }} || '）', '')
         || case when rules.sample_kpi is not null
-            then '，' || rules.sample_kpi || ' ' || {{ fmt_num('matches.sample_value') }}
+            then '，' || coalesce(sample_labels.label_zh, rules.sample_kpi) || ' '
+                || {{ fmt_num('matches.sample_value') }}
                 || '（>= ' || {{ fmt_num('rules.min_sample') }} || '）' else '' end
         || case when rules.max_tenure_days is not null
             then '，入职 ' || matches.tenure_days || ' 天（<= '
@@ -56,8 +64,8 @@ recognitions as (
         || case when coalesce(rules.consecutive_periods, 1) > 1
             then '，连续 ' || matches.streak || ' 期' else '' end
         || case when rules.top_n is not null
-            then '，在' || case rules.rank_scope when 'team' then '团队 ' || matches.scope_key
-                when 'region' then '区域 ' || matches.scope_key else '全公司' end
+            then '，在' || case rules.rank_scope when 'team' then '团队 ' || matches.scope_key || ' '
+                when 'region' then '区域 ' || matches.scope_key || ' ' else '全公司' end
                 || '符合条件的 ' || matches.scope_eligible || ' 人中排名第 ' || matches.scope_rank
             else '' end
         || '。' as reason_zh,
@@ -65,6 +73,7 @@ recognitions as (
     from matches
     inner join rules on rules.rule_id = matches.rule_id
     left join labels on labels.kpi = rules.kpi
+    left join labels as sample_labels on sample_labels.kpi = rules.sample_kpi
     where rules.kind <> 'money'
 ),
 
