@@ -13,6 +13,7 @@ Everything here is generic: no mapping has code of its own.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class ValueProblem(ValueError):
     """A source value cannot become the entity column's type (the row is quarantined)."""
 
 
+@functools.lru_cache(maxsize=65536)
 def slug(text: str) -> str:
     """A stable id from a name: lower case, runs of non-word characters -> '-'.
 
@@ -78,11 +80,30 @@ class ColumnSpec:
     when: dict[str, list[str]] | None = None  # compute only if these columns hold these values
 
     @property
+    def template_fields(self) -> list[str]:
+        if not self.template:
+            return []
+        return [f for _, f, _, _ in Formatter().parse(self.template) if f]
+
+    @property
     def referenced(self) -> list[str]:
-        cols = list(self.sources) + list(self.when or {})
-        if self.template:
-            cols += [f for _, f, _, _ in Formatter().parse(self.template) if f]
-        return cols
+        return list(self.sources) + list(self.when or {}) + self.template_fields
+
+    def prepare(self) -> None:
+        """Pre-compute what every row needs (the importer calls this once per file)."""
+        t = self.type.lower()
+        self._fields = self.template_fields
+        self._kind = (
+            "text" if t == "text" else "bool" if t == "boolean" else
+            "int" if t in _INT_RANGES else "numeric" if t.startswith("numeric") else
+            "date" if t == "date" else
+            "ts" if t in ("timestamptz", "timestamp with time zone") else "other"
+        )  # fmt: skip
+        self._limit = None
+        m = re.fullmatch(r"numeric\((\d+),\s*(\d+)\)", t)
+        if m:
+            self._limit = Decimal(10) ** (int(m[1]) - int(m[2]))
+        self._formats = tuple(self.formats)
 
 
 @dataclass
@@ -340,39 +361,44 @@ def _map_key(k: Any) -> str:
 
 
 def compute(spec: ColumnSpec, record: dict[str, Any], tz: ZoneInfo) -> Any:
-    """The typed value of one entity column for one source record (may raise ValueProblem)."""
+    """The typed value of one entity column for one source record (may raise ValueProblem).
+
+    ``spec.prepare()`` must have been called once before.
+    """
+    value: Any = None
     if spec.when and not all(
         ("" if record.get(c) is None else _text(record.get(c))).strip() in allowed
         for c, allowed in spec.when.items()
     ):
-        value: Any = None
+        pass
     elif spec.const is not None:
         value = spec.const
     elif spec.template is not None:
-        fields = [f for _, f, _, _ in Formatter().parse(spec.template) if f]
-        if any(_empty(record.get(f)) for f in fields):
-            value = None
-        else:
-            value = spec.template.format_map({f: _text(record.get(f)) for f in fields})
+        parts = {f: record.get(f) for f in spec._fields}
+        if not any(_empty(v) for v in parts.values()):
+            value = spec.template.format_map({f: _text(v) for f, v in parts.items()})
     else:
-        value = None
         for src in spec.sources:
             v = record.get(src)
-            if not _empty(v):
+            if v is not None:
+                if isinstance(v, str):
+                    v = v.strip()
+                    if not v:
+                        continue
                 value = v
                 break
     if isinstance(value, str):
         value = value.strip()
-    if _empty(value):
-        value = spec.default
     if value is None or value == "":
-        if spec.required:
-            raise ValueProblem("required value is empty")
-        return None
+        value = spec.default
+        if value is None or value == "":
+            if spec.required:
+                raise ValueProblem("required value is empty")
+            return None
     if spec.transform and isinstance(value, str):
         value = _apply_transform(spec.transform, value)
     if spec.value_map is not None:
-        key = _map_key(value) if not isinstance(value, str) else value
+        key = value if isinstance(value, str) else _map_key(value)
         if key in spec.value_map:
             value = spec.value_map[key]
         elif spec.unmapped == "null":
@@ -385,6 +411,10 @@ def compute(spec: ColumnSpec, record: dict[str, Any], tz: ZoneInfo) -> Any:
             if spec.required:
                 raise ValueProblem("required value is empty after the value map")
             return None
+    if spec._kind == "text" and isinstance(value, str):
+        if "\x00" in value:
+            raise ValueProblem("contains a NUL byte")
+        return value
     return to_type(value, spec, tz)
 
 
@@ -414,34 +444,32 @@ def _short(v: Any, n: int = 80) -> str:
 
 
 def to_type(value: Any, spec: ColumnSpec, tz: ZoneInfo) -> Any:
-    t = spec.type.lower()
-    if t == "text":
-        s = _text(value) if not isinstance(value, datetime) else value.isoformat()
+    kind = spec._kind
+    if kind == "text":
+        s = value.isoformat() if isinstance(value, datetime | date) else _text(value)
         if "\x00" in s:
             raise ValueProblem("contains a NUL byte")
         return s
-    if t == "boolean":
+    if kind == "bool":
         return _to_bool(value)
-    if t in _INT_RANGES:
+    if kind == "int":
         d = _to_decimal(value, spec.multiply)
         if d != d.to_integral_value():
             raise ValueProblem(f"{_short(value)!r} is not a whole number")
         n = int(d)
-        if not -_INT_RANGES[t] <= n < _INT_RANGES[t]:
-            raise ValueProblem(f"{n} is out of range for {t}")
+        bound = _INT_RANGES[spec.type.lower()]
+        if not -bound <= n < bound:
+            raise ValueProblem(f"{n} is out of range for {spec.type}")
         return n
-    if t.startswith("numeric"):
+    if kind == "numeric":
         d = _to_decimal(value, spec.multiply)
-        m = re.fullmatch(r"numeric\((\d+),\s*(\d+)\)", t)
-        if m:
-            precision, scale = int(m[1]), int(m[2])
-            if abs(d) >= Decimal(10) ** (precision - scale):
-                raise ValueProblem(f"{_short(value)!r} is too large for {t}")
+        if spec._limit is not None and abs(d) >= spec._limit:
+            raise ValueProblem(f"{_short(value)!r} is too large for {spec.type}")
         return d
-    if t == "date":
-        return _to_datetime(value, spec.formats, tz, want_date=True)
-    if t in ("timestamptz", "timestamp with time zone"):
-        return _to_datetime(value, spec.formats, tz, want_date=False)
+    if kind == "date":
+        return _to_datetime(value, spec._formats, tz, want_date=True)
+    if kind == "ts":
+        return _to_datetime(value, spec._formats, tz, want_date=False)
     # Other types are passed as text for PostgreSQL to cast.
     return _text(value)
 
@@ -481,25 +509,13 @@ def _to_decimal(value: Any, multiply: Decimal | None) -> Decimal:
     return d
 
 
-def _to_datetime(value: Any, formats: list[str], tz: ZoneInfo, want_date: bool) -> Any:
+def _to_datetime(value: Any, formats: tuple[str, ...], tz: ZoneInfo, want_date: bool) -> Any:
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, date):
         dt = datetime.combine(value, time())
     else:
-        s = _text(value).strip()
-        dt = None
-        for fmt in formats:
-            try:
-                dt = datetime.strptime(s, fmt)
-                break
-            except ValueError:
-                continue
-        if dt is None and not formats:
-            try:
-                dt = datetime.fromisoformat(s)
-            except ValueError:
-                dt = None
+        dt = _parse_datetime(_text(value).strip(), formats)
         if dt is None:
             expected = " or ".join(formats) if formats else "ISO 8601"
             raise ValueProblem(f"{_short(value)!r} does not match the date format {expected}")
@@ -508,3 +524,19 @@ def _to_datetime(value: Any, formats: list[str], tz: ZoneInfo, want_date: bool) 
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return dt
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_datetime(s: str, formats: tuple[str, ...]) -> datetime | None:
+    """strptime is slow and exports repeat dates a lot: parse each distinct text once."""
+    for fmt in formats:
+        try:
+            return datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+    if not formats:
+        try:
+            return datetime.fromisoformat(s)
+        except ValueError:
+            return None
+    return None

@@ -102,7 +102,10 @@ class FileResult:
             if self.quarantined:
                 text += f", {self.quarantined} quarantined"
             if self.unknown_columns:
-                text += f", unknown columns kept in _extra: {', '.join(self.unknown_columns)}"
+                shown = self.unknown_columns[:8]
+                more = len(self.unknown_columns) - len(shown)
+                text += f", unknown columns kept in _extra: {', '.join(shown)}"
+                text += f" (+{more} more)" if more else ""
             return f"{self.file_name}: loaded {text}"
         return f"{self.file_name}: {self.status}" + (f" ({self.message})" if self.message else "")
 
@@ -166,6 +169,7 @@ class Record:
 
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+_BAD_CHARS = re.compile("[\x00\udc80-\udcff]")
 
 
 def file_digest(path: Path) -> tuple[str, bool]:
@@ -317,7 +321,7 @@ def _clean(value: Any, limit: int | None = None) -> Any:
 
 
 def _has_undecodable(s: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in s)
+    return _UNDECODABLE.search(s) is not None
 
 
 def _check_field(value: Any, limit: int) -> str | None:
@@ -361,6 +365,9 @@ class _FileJob:
         self.spools = [tempfile.SpooledTemporaryFile(max_size=8 << 20) for _ in spec.targets]
         self.key_spools = [tempfile.SpooledTemporaryFile(max_size=8 << 20) for _ in spec.targets]
         self.seen: list[set[str]] = [set() for _ in spec.targets]
+        for target in spec.targets:
+            for col in target.columns:
+                col.prepare()
 
     def run(self, valid_utf8: bool) -> None:
         self.previous = [
@@ -470,8 +477,13 @@ class _FileJob:
                 f"expected {len(self.header)} fields, got {len(values)}", values,
             )  # fmt: skip
             return None
-        for name, v in zip(self.header, values, strict=True):
-            problem = _check_field(v, self.spec.max_field_chars)
+        limit = self.spec.max_field_chars
+        try:  # fast path: one scan of the whole line; per field only when something is off
+            suspicious = _BAD_CHARS.search("".join(values)) or max(map(len, values)) > limit
+        except TypeError:  # XLSX: numbers and dates among the values
+            suspicious = True
+        for name, v in zip(self.header, values, strict=True) if suspicious else ():
+            problem = _check_field(v, limit)
             if problem:
                 self._quarantine(
                     entities,
