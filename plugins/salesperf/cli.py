@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for noisy in ("great_expectations", "cosmos", "urllib3", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         result = args.func(args)
     except (WarehouseError, UserError, FileNotFoundError) as exc:

@@ -1,0 +1,362 @@
+"""The benchmark: per stage rows, seconds, rows/s and peak RSS, against plain-PostgreSQL
+baselines measured in the same run on the same rows (DESIGN §8, issue 8).
+
+Stages: generate the demo CRM, extract + load, dbt full build, one day of change
+(`advance --days 1`) followed by the incremental extract + build, validation (landing and
+marts), and rendering every rep's and manager's monthly e-mail (dry run).
+Baselines: a plain ``COPY`` of the same source rows into unindexed tables (load), and one
+hand-written SQL statement for monthly revenue, won count and win rate per rep (transform).
+
+Everything runs in a database of its own (``<warehouse db>_bench_<size>``), so a demo or a
+developer's data is never touched. Results go to ``.local/bench/`` as JSON and Markdown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psutil
+from psycopg import sql
+
+from salesperf import config
+from salesperf import warehouse as wh
+
+log = logging.getLogger(__name__)
+
+BUDGETS = {
+    "load_vs_copy": ("extract_load rows/s ≥ 0.5 × plain COPY rows/s", 0.5),
+    "incremental_vs_full": ("incremental daily run ≤ 0.15 × full build", 0.15),
+    "validation_vs_full": ("validation ≤ 0.25 × full build", 0.25),
+    "peak_rss_mb": ("no process tree above 1 GB RSS", 1024.0),
+    "emails_per_s": ("rendering ≥ 50 emails/s", 50.0),
+}
+
+
+@dataclass
+class Stage:
+    name: str
+    rows: int = 0
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    note: str = ""
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class BenchResult:
+    size: str
+    started_at: str
+    machine: dict
+    stages: list[Stage] = field(default_factory=list)
+    ratios: dict[str, float] = field(default_factory=dict)
+    verdicts: dict[str, str] = field(default_factory=dict)
+
+    def stage(self, name: str) -> Stage:
+        return next(s for s in self.stages if s.name == name)
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        for s, d in zip(self.stages, out["stages"], strict=True):
+            d["rows_per_s"] = round(s.rows_per_s, 1)
+        return out
+
+    def to_markdown(self) -> str:
+        m = self.machine
+        lines = [
+            f"### Benchmark, size `{self.size}` ({self.started_at})",
+            "",
+            f"Machine: {m['cores']} cores, {m['memory_gb']} GB RAM, {m['postgres']}, "
+            f"Python {m['python']}.",
+            "",
+            "| stage | rows | seconds | rows/s | peak RSS (MB) | note |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for s in self.stages:
+            lines.append(
+                f"| {s.name} | {s.rows:,} | {s.seconds:.2f} | {s.rows_per_s:,.0f} | "
+                f"{s.peak_rss_mb:,.0f} | {s.note} |"
+            )
+        lines += ["", "| budget | value | verdict |", "|---|---:|---|"]
+        for key, (text, _limit) in BUDGETS.items():
+            value = self.ratios.get(key)
+            shown = "n/a" if value is None else f"{value:,.2f}"
+            lines.append(f"| {text} | {shown} | {self.verdicts.get(key, 'n/a')} |")
+        return "\n".join(lines) + "\n"
+
+
+class RssSampler:
+    """Peak resident memory of this process and all its descendants (dbt subprocesses...)."""
+
+    def __init__(self, interval: float = 0.05):
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> int:
+        me = psutil.Process()
+        total = 0
+        for p in [me, *me.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._sample())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self.peak = self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._sample())
+
+
+@contextmanager
+def measure(result: BenchResult, name: str):
+    stage = Stage(name)
+    sampler = RssSampler()
+    t0 = time.perf_counter()
+    with sampler:
+        yield stage
+    stage.seconds = time.perf_counter() - t0
+    stage.peak_rss_mb = sampler.peak / 2**20
+    result.stages.append(stage)
+    log.info("bench %s: %s rows in %.2fs (%.0f rows/s), peak RSS %.0f MB",
+             name, stage.rows, stage.seconds, stage.rows_per_s, stage.peak_rss_mb)  # fmt: skip
+
+
+def machine_info(conn) -> dict:
+    version = conn.execute("show server_version").fetchone()[0]
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "postgres": f"PostgreSQL {version}",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _live_rows(conn, schema: str) -> int:
+    total = 0
+    for (table,) in conn.execute(
+        "select table_name from information_schema.tables where table_schema = %s "
+        "and table_type = 'BASE TABLE'",
+        (schema,),
+    ).fetchall():
+        q = sql.SQL("select count(*) from {}.{}").format(
+            sql.Identifier(schema), sql.Identifier(table)
+        )
+        total += conn.execute(q).fetchone()[0]
+    return total
+
+
+def baseline_copy(source: wh.Warehouse, target: wh.Warehouse, tables: list[str]) -> int:
+    """Plain COPY of the CRM's tables into unindexed text tables; returns rows copied."""
+    rows = 0
+    with wh.connect(source) as src, wh.connect(target) as dst:
+        dst.execute("drop schema if exists bench_baseline cascade; create schema bench_baseline")
+        for table in tables:
+            cols = [
+                r[0]
+                for r in src.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'crm' and table_name = %s order by ordinal_position",
+                    (table,),
+                )
+            ]
+            ident = sql.SQL("{}.{}").format(sql.Identifier("bench_baseline"), sql.Identifier(table))
+            dst.execute(
+                sql.SQL("create table {} ({})").format(
+                    ident,
+                    sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in cols),
+                )
+            )
+            out_q = sql.SQL("copy (select * from {}.{}) to stdout").format(
+                sql.Identifier("crm"), sql.Identifier(table)
+            )
+            in_q = sql.SQL("copy {} from stdin").format(ident)
+            with src.cursor().copy(out_q) as reader, dst.cursor().copy(in_q) as writer:
+                for chunk in reader:
+                    writer.write(chunk)
+            rows += dst.execute(sql.SQL("select count(*) from {}").format(ident)).fetchone()[0]
+        dst.commit()
+    return rows
+
+
+BASELINE_TRANSFORM = """
+create table bench_baseline.rep_monthly as
+select
+    owner_id as rep_id,
+    date_trunc('month', closed_at) as month_start,
+    sum(amount) filter (where is_won) as revenue,
+    count(*) filter (where is_won) as won_count,
+    count(*) filter (where is_won)::numeric / nullif(count(*) filter (where is_closed), 0) as win_rate
+from raw.opportunities
+where _deleted_at is null and is_closed
+group by 1, 2
+"""
+
+
+def run(size: str = "small", seed: int = 42, out_dir: Path | None = None) -> BenchResult:
+    from salesperf import dbt as dbt_runner
+    from salesperf import extract
+    from salesperf.sources import demo_crm
+
+    server = wh.resolve()
+    name = f"{server.dbname}_bench_{size}"
+    for suffix in ("", "_democrm"):
+        wh.drop_database(server, name + suffix)
+    target = wh.create_database(server, name)
+    os.environ.update(target.env())  # every component resolves this warehouse now
+    with wh.connect(target) as conn:
+        result = BenchResult(size, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                             machine_info(conn))  # fmt: skip
+    work = Path(tempfile.mkdtemp(prefix=f"salesperf-bench-{size}-"))
+    dbt_paths = {"target_path": work / "dbt_target", "log_path": work / "dbt_logs"}
+
+    with measure(result, "generate_demo_crm") as st:
+        crm_url = demo_crm.create(size=size, seed=seed, warehouse=target)
+        crm = wh.Warehouse(crm_url, "bench")
+        with wh.connect(crm) as c:
+            st.rows = _live_rows(c, "crm")
+    with wh.connect(crm) as c:
+        crm_tables = [
+            r[0] for r in c.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'crm' and table_type = 'BASE TABLE' order by 1"
+            )
+        ]  # fmt: skip
+
+    with measure(result, "baseline_plain_copy") as st:
+        st.rows = baseline_copy(crm, target, crm_tables)
+        st.note = "COPY of the same source tables into unindexed tables"
+    with wh.connect(target, autocommit=True) as c:
+        c.execute("drop schema bench_baseline cascade")
+
+    with measure(result, "extract_load") as st:
+        counts = extract.run_extract("demo_crm", warehouse=target)
+        st.rows = sum(int(c.get("rows_in", 0)) for c in counts.values())
+        st.note = "watermark extract, COPY to temp, merge by key"
+
+    with measure(result, "dbt_full_build") as st:
+        dbt_runner.transform(target, full_refresh=True, **dbt_paths)
+        with wh.connect(target) as c:
+            st.rows = _live_rows(c, "raw")
+        st.note = "dbt build --full-refresh (seeds, snapshots, models, tests); rows = landing rows"
+
+    with wh.connect(target, autocommit=True) as c:
+        c.execute("create schema if not exists bench_baseline")
+    with measure(result, "baseline_sql_transform") as st:
+        with wh.connect(target) as c:
+            c.execute(BASELINE_TRANSFORM)
+            st.rows = c.execute(
+                "select count(*) from raw.opportunities where _deleted_at is null"
+            ).fetchone()[0]
+            c.commit()
+        st.note = "one SQL statement: monthly revenue, won count, win rate per rep"
+    with wh.connect(target, autocommit=True) as c:
+        c.execute("drop schema bench_baseline cascade")
+
+    with measure(result, "incremental_daily_run") as st:
+        changed = demo_crm.advance(days=1, warehouse=target)
+        counts = extract.run_extract("demo_crm", warehouse=target)
+        dbt_runner.transform(target, **dbt_paths)
+        st.rows = sum(int(c.get("rows_in", 0)) for c in counts.values())
+        st.note = (
+            f"advance --days 1 ({sum(changed.values()):,} source changes) + extract + dbt build"
+        )
+
+    with measure(result, "validation") as st:
+        from salesperf.validation.runner import run_layer
+
+        gx_root = work / "gx"
+        landing = run_layer("landing", warehouse=target, gx_root=gx_root, docs_dir=work / "docs")
+        marts = run_layer("marts", warehouse=target, gx_root=gx_root, docs_dir=work / "docs")
+        with wh.connect(target) as c:
+            st.rows = _live_rows(c, "marts")
+        st.note = (
+            f"landing {'passed' if landing.success else 'FAILED'}, "
+            f"marts {'passed' if marts.success else 'FAILED'}; rows = mart rows"
+        )
+
+    with measure(result, "render_monthly_emails") as st:
+        from salesperf.reports import run as reports
+
+        period = f"{demo_crm.DEFAULT_AS_OF:%Y-%m}"
+        with wh.connect(target) as c:
+            n = 0
+            for kind in ("monthly_appraisal", "team_report"):
+                r = reports.run(c, kind, period, dry_run_dir=work / "eml" / kind)
+                n += r.written or r.built
+        st.rows = n
+        st.note = f"monthly appraisal + team report for {period}, dry run (.eml)"
+
+    _verdicts(result)
+    _write(result, out_dir or config.LOCAL_DIR / "bench")
+    return result
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def _verdicts(result: BenchResult) -> None:
+    s = result.stage
+    checks: dict[str, tuple[float | None, Callable[[float], bool]]] = {
+        "load_vs_copy": (
+            _ratio(s("extract_load").rows_per_s, s("baseline_plain_copy").rows_per_s),
+            lambda v: v >= 0.5,
+        ),
+        "incremental_vs_full": (
+            _ratio(s("incremental_daily_run").seconds, s("dbt_full_build").seconds),
+            lambda v: v <= 0.15,
+        ),
+        "validation_vs_full": (
+            _ratio(s("validation").seconds, s("dbt_full_build").seconds),
+            lambda v: v <= 0.25,
+        ),
+        "peak_rss_mb": (max(st.peak_rss_mb for st in result.stages), lambda v: v <= 1024),
+        "emails_per_s": (s("render_monthly_emails").rows_per_s, lambda v: v >= 50),
+        "transform_vs_sql_baseline": (
+            _ratio(s("dbt_full_build").seconds, s("baseline_sql_transform").seconds),
+            lambda v: True,
+        ),
+    }
+    for key, (value, ok) in checks.items():
+        if value is None:
+            continue
+        result.ratios[key] = round(value, 3)
+        if key in BUDGETS:
+            result.verdicts[key] = "met" if ok(value) else "MISSED"
+
+
+def _write(result: BenchResult, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = result.started_at.replace(":", "").replace("-", "")
+    base = out_dir / f"bench-{result.size}-{stamp}"
+    base.with_suffix(".json").write_text(json.dumps(result.to_json(), indent=2))
+    base.with_suffix(".md").write_text(result.to_markdown())
+    (out_dir / f"latest-{result.size}.json").write_text(json.dumps(result.to_json(), indent=2))
+    (out_dir / f"latest-{result.size}.md").write_text(result.to_markdown())
