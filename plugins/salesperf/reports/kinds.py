@@ -103,9 +103,13 @@ def _fmt_rewards(rewards: list[dict], L: Lang) -> list[dict]:
             "title": r.get("title_zh") if L.locale == "zh_CN" else r.get("title_en"),
             "kind": r.get("kind"),
             "amount": L.money(r["amount"]) if r.get("amount") is not None else "",
-            "reason": r.get("reason") or "",
+            "reason": (r.get("reason_zh") if L.locale == "zh_CN" else None)
+            or r.get("reason")
+            or "",
             "rep_id": str(r.get("rep_id")),
-            "is_clawback": r.get("kind") == "clawback" or float(r.get("amount") or 0) < 0,
+            "is_clawback": bool(r.get("is_clawback"))
+            or r.get("kind") == "clawback"
+            or float(r.get("amount") or 0) < 0,
         }
         for r in rewards
     ]
@@ -523,11 +527,12 @@ def reward(conn, period: str | None = None, skip: Skip = _no_skip) -> Iterator[O
                 else L.month(w["period_start"])
             )
         )
+        claw = "clawback_" if item["is_clawback"] else ""
         ctx = {
-            "subject": L.t("reward_subject", title=item["title"] or ""),
-            "title": L.t("reward_title"),
+            "subject": L.t(f"reward_{claw}subject", title=item["title"] or ""),
+            "title": L.t(f"reward_{claw}title"),
             "rep": {"name": rep["rep_name"]},
-            "intro": L.t("reward_intro", period=pl),
+            "intro": L.t(f"reward_{claw}intro", period=pl),
             "reward": item,
         }
         r = render("reward", L, ctx)
