@@ -412,3 +412,92 @@ def test_drop_folder_uses_the_mapping_of_its_name(tmp_path, warehouse_db, conn):
     assert report.source == "test_crm" and report.loaded_by_entity == {"opportunities": 1}
     assert pending_drop_folders(root) == []  # archived
     assert (root / "test_crm" / "archive" / "opps.csv").exists()
+
+
+def test_read_options_and_derivations(tmp_path, warehouse_db, conn):
+    """TSV with title lines above the header, null markers, booleans, templates, `when`,
+    `multiply`, a fallback column, and one file feeding two entities (one distinct)."""
+    (tmp_path / "m.yaml").write_text(
+        """
+source: options_crm
+files:
+  - pattern: "*.tsv"
+    delimiter: tab
+    header_row: 3
+    null_values: ["", "N/A"]
+    timezone: Asia/Shanghai
+    targets:
+      - entity: opportunities
+        columns:
+          id: Ref
+          owner_id: {from: Rep, transform: slug}
+          stage: {from: Status, map: {open: prospecting, won: closed_won}, unmapped: error}
+          is_won: {from: "Won?", default: false}
+          amount: {from: "Amount (k)", multiply: 1000}
+          name: {template: "{Customer} / {Ref}"}
+          created_at: {from: [Created, Logged], format: ["%d.%m.%Y %H:%M", "%Y%m%d"]}
+          closed_at: {from: Created, format: "%d.%m.%Y %H:%M", when: {Status: won}}
+      - entity: users
+        distinct: true
+        columns:
+          id: {from: Rep, transform: slug}
+          name: Rep
+          role: {const: rep}
+""",
+        encoding="utf-8",
+    )
+    drop = tmp_path / "d"
+    drop.mkdir()
+    (drop / "export.tsv").write_text(
+        "Deals export\n(generated)\n"
+        "Ref\tRep\tStatus\tWon?\tAmount (k)\tCustomer\tCreated\tLogged\n"
+        "r1\tAnn Lee\twon\tyes\t1.5\tAcme\t02.01.2024 09:30\t\n"
+        "r2\tAnn Lee\topen\tN/A\t2\tN/A\t\t20240105\n"
+        "r3\t王 伟\topen\tno\tN/A\tBeta\t03.01.2024 10:00\t\n",
+        encoding="utf-8",
+    )
+
+    report = import_dir(tmp_path / "m.yaml", drop, warehouse_db)
+
+    assert report.quarantined == 0
+    got = rows(
+        conn,
+        "select id, owner_id, stage, is_won, amount, name, "
+        "to_char(created_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), "
+        "closed_at is not null from raw.opportunities order by id",
+    )
+    assert got == [
+        (
+            "r1",
+            "ann-lee",
+            "closed_won",
+            True,
+            Decimal("1500.00"),
+            "Acme / r1",
+            "2024-01-02 09:30",
+            True,
+        ),
+        (
+            "r2",
+            "ann-lee",
+            "prospecting",
+            False,
+            Decimal("2000.00"),
+            None,
+            "2024-01-05 00:00",
+            False,
+        ),
+        ("r3", "王-伟", "prospecting", False, None, "Beta / r3", "2024-01-03 10:00", False),
+    ]
+    assert rows(conn, "select id, name, role from raw.users order by id") == [
+        ("ann-lee", "Ann Lee", "rep"),
+        ("王-伟", "王 伟", "rep"),
+    ]
+    assert report.file("export.tsv").loaded == {"opportunities": 3, "users": 2}
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("source: x\nfiles:\n  - {pattern: a.csv, columns: {id: Won?, x: }\n")
+    with pytest.raises(MappingError, match=r"broken\.yaml: not valid YAML at line 3"):
+        load_mapping(bad)

@@ -187,7 +187,10 @@ def load_mapping(name_or_path: str | Path | Mapping) -> Mapping:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise MappingError(f"mapping {path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise MappingError(f"mapping {path}: not valid YAML{where}: {problem}") from None
     return parse_mapping(doc, path)
 
 
