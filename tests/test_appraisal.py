@@ -46,6 +46,7 @@ def test_rule_seed_tests_and_unit_tests_pass(demo, tmp_path):
         "test_bonus_tier_boundaries",
         "test_bonus_accelerator_and_cap",
         "test_clawback_of_refunded_deals",
+        "test_rule_streaks_ranks_and_tenure",
         "assert_reward_tiers_contiguous",
         "assert_kpi_weights_sum_to_one",
         "assert_rule_kpis_exist",
