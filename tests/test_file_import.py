@@ -501,3 +501,25 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
     bad.write_text("source: x\nfiles:\n  - {pattern: a.csv, columns: {id: Won?, x: }\n")
     with pytest.raises(MappingError, match=r"broken\.yaml: not valid YAML at line 3"):
         load_mapping(bad)
+
+
+def test_duplicate_id_in_one_file_keeps_the_last_line_and_records_the_others(
+    mapping, drop, warehouse_db, conn
+):
+    (drop / "opps.csv").write_text(
+        HEADER
+        + "o1,first,Ann,Open,1,2024-01-02 10:00\n"  # line 2
+        + "o2,other,Bob,Open,2,2024-01-02 10:00\n"  # line 3
+        + "o1,second,Ann,Won,3,2024-01-02 10:00\n"  # line 4
+        + "o1,third,Ann,Won,4,2024-01-02 10:00\n"  # line 5
+    )
+    report = import_dir(mapping, drop, warehouse_db)
+
+    assert live_opps(conn)["o1"] == ("third", "ann", "closed_won", Decimal("4.00"))
+    assert report.quarantined == 2
+    assert rows(
+        conn, "select line_number, column_name, value, reason from ops.quarantine order by 1"
+    ) == [
+        (2, "id", "o1", "duplicate id in this file; line 5 was loaded instead"),
+        (4, "id", "o1", "duplicate id in this file; line 5 was loaded instead"),
+    ]

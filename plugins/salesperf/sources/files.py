@@ -398,7 +398,9 @@ class _FileJob:
                 with_extra=True,
             )  # fmt: skip
             self._count(target.entity.name, res)
+        self._stage_keys()
         self._write_quarantine()
+        self._quarantine_duplicate_keys()
         self.result.quarantined = self.quarantined
         if self.previous:
             self._retire_previous_version()
@@ -444,9 +446,9 @@ class _FileJob:
                 continue
             for i in range(1, len(rows)):
                 if rows[i] is not None:
-                    pickle.dump(rows[i], self.spools[i])
+                    pickle.dump((rec.line, rows[i]), self.spools[i])
             if rows[0] is not None:
-                self._remember_key(0, rows[0][0])
+                self._remember_key(0, rec.line, rows[0][0])
                 yield rows[0]
 
     def _replay(self, i: int) -> Iterator[tuple]:
@@ -454,15 +456,14 @@ class _FileJob:
         spool.seek(0)
         while True:
             try:
-                row = pickle.load(spool)  # noqa: S301 - our own spool, written above
+                line, row = pickle.load(spool)  # noqa: S301 - our own spool, written above
             except EOFError:
                 return
-            self._remember_key(i, row[0])
+            self._remember_key(i, line, row[0])
             yield row
 
-    def _remember_key(self, i: int, key: str) -> None:
-        if self.previous:  # keys are only needed to retire rows of an earlier version
-            self.key_spools[i].write(key.encode("utf-8") + b"\n")
+    def _remember_key(self, i: int, line: int, key: str) -> None:
+        pickle.dump((line, key), self.key_spools[i])
 
     def _convert(self, rec: Record) -> list[tuple | None] | None:
         """One row per target for a record, or None after quarantining the record."""
@@ -566,15 +567,42 @@ class _FileJob:
                     )
                 )  # fmt: skip
 
+    def _stage_keys(self) -> None:
+        """Every key this file delivered, per target, with its line: ``_file_keys``."""
+        self.conn.execute(
+            "create temp table _file_keys (target int, entity text, line bigint, id text) "
+            "on commit drop"
+        )
+        with self.conn.cursor().copy("copy _file_keys (target, entity, line, id) from stdin") as cp:
+            for i, (target, spool) in enumerate(
+                zip(self.spec.targets, self.key_spools, strict=True)
+            ):
+                spool.seek(0)
+                while True:
+                    try:
+                        line, key = pickle.load(spool)  # noqa: S301 - our own spool
+                    except EOFError:
+                        break
+                    cp.write_row((i, target.entity.name, line, key))
+
+    def _quarantine_duplicate_keys(self) -> None:
+        """A key delivered twice by one file: the last line wins (merge order); the earlier
+        lines are recorded in quarantine rather than dropped silently."""
+        n = self.conn.execute(
+            "insert into ops.quarantine (batch_id, source, entity, file_name, line_number, "
+            "column_name, value, reason) "
+            "select %(batch)s, %(source)s, k.entity, %(file)s, k.line, 'id', k.id, "
+            "'duplicate id in this file; line ' || w.line || ' was loaded instead' "
+            "from _file_keys k join (select target, id, max(line) as line from _file_keys "
+            "group by target, id having count(*) > 1) w "
+            "on w.target = k.target and w.id = k.id and k.line < w.line",
+            {"batch": self.batch_id, "source": self.mapping.name, "file": self.path.name},
+        ).rowcount
+        self.quarantined += n
+
     def _retire_previous_version(self) -> None:
         """Rows an earlier version of this file delivered that the new version lacks."""
         previous = self.previous
-        self.conn.execute("create temp table _file_keys (entity text, id text) on commit drop")
-        with self.conn.cursor().copy("copy _file_keys (entity, id) from stdin") as cp:
-            for target, spool in zip(self.spec.targets, self.key_spools, strict=True):
-                spool.seek(0)
-                for line in spool:
-                    cp.write_row((target.entity.name, line[:-1].decode("utf-8")))
         now = datetime.now(UTC)
         for name in dict.fromkeys(t.entity.name for t in self.spec.targets):
             n = self.conn.execute(
