@@ -132,6 +132,11 @@ def test_small_crm_looks_like_a_sales_history(new_crm):
         assert (last - first).days > 650
         assert last.date() <= demo_crm.DEFAULT_AS_OF
         assert one("select count(*) from crm.opportunities where is_deleted") > 0
+        # nothing was changed after the CRM's clock (else incremental extracts would skip rows)
+        clock = one("select value::timestamptz from crm.meta where key = 'clock'")
+        for table in TABLES:
+            latest = one(f"select max(updated_at) from crm.{table}")  # noqa: S608
+            assert latest <= clock, table
 
 
 def test_cli_rejects_an_unknown_size(capsys):

@@ -403,7 +403,7 @@ class Generator:
         name, industry, city, locale = self._company_name(rng, team)
         currency = team.currency if rng.random() > 0.08 else "USD"
         created = day_time(ramp - timedelta(days=rng.randint(1, 600)), rng)
-        updated = created + timedelta(days=rng.randint(0, 90))
+        updated = min(self.clock, created + timedelta(days=rng.randint(0, 90)))
         if rng.random() < 0.05:
             updated = min(self.clock, updated + timedelta(days=rng.randint(30, 600)))  # late edit
         deleted = rng.random() < 0.003
@@ -420,7 +420,7 @@ class Generator:
             cid = self.nid("contacts")
             full, first, last, _ = self.people.make(rng, locale)
             titles = N.TITLES_ZH if locale == "zh_CN" else N.TITLES_EN
-            c_created = created + timedelta(days=rng.randint(0, 30))
+            c_created = min(self.clock, created + timedelta(days=rng.randint(0, 30)))
             c_deleted = (
                 c_created + timedelta(days=rng.randint(30, 400)) if rng.random() < 0.02 else None
             )
@@ -553,7 +553,7 @@ class Generator:
             "activities",
             (self.nid("activities"), kind, owner, aid, rng.choice(contacts), oid, occurred,
              rng.randint(*dur) if dur else None, rng.choice(OUTCOMES[kind]),
-             SUBJECTS[locale][kind], occurred + timedelta(minutes=rng.randint(1, 120))),
+             SUBJECTS[locale][kind], min(self.clock, occurred + timedelta(minutes=rng.randint(1, 120)))),
         )  # fmt: skip
 
     def _coaching_and_feedback(self, rep: Rep, rng, active_start: date, active_end: date) -> None:
