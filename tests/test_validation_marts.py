@@ -162,21 +162,25 @@ def docs_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def new_db(server):
-    created: list[str] = []
+def module_db(server):
+    name = f"sp_valm_{uuid.uuid4().hex[:8]}"
+    db = wh.create_database(server, name)
+    yield db
+    wh.drop_database(server, name)
+
+
+@pytest.fixture
+def new_db(module_db):
+    """Factory: the module database reset to the consistent marts, no history, no mail."""
 
     def _make(label: str) -> wh.Warehouse:
-        name = f"sp_valm_{label}_{uuid.uuid4().hex[:8]}"
-        db = wh.create_database(server, name)
-        created.append(name)
-        with wh.connect(db, autocommit=True) as conn:
+        with wh.connect(module_db, autocommit=True) as conn:
+            conn.execute("drop schema if exists marts cascade; drop schema if exists ops cascade")
             migrate(conn)
             conn.execute(GOOD_MARTS)
-        return db
+        return module_db
 
-    yield _make
-    for name in created:
-        wh.drop_database(server, name)
+    return _make
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +207,9 @@ def test_registered_marts_are_built_by_the_dbt_project():
 
 def test_mart_suites_pass_on_consistent_marts(new_db, gx_root, docs_dir, mart_specs):
     db = new_db("good")
-    result = run_layer("marts", warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=mart_specs)
+    result = run_layer(
+        "marts", warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=mart_specs, data_docs=False
+    )
 
     assert result.success, [(s.suite, s.failures) for s in result.failed_suites]
     assert len(result.suites) == len(mart_specs) >= 15
@@ -214,7 +220,9 @@ def test_each_mart_fault_fails_exactly_its_expectation(new_db, gx_root, docs_dir
     with wh.connect(db, autocommit=True) as conn:
         for fault, *_ in MART_FAULTS:
             conn.execute(fault)
-    result = run_layer("marts", warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=mart_specs)
+    result = run_layer(
+        "marts", warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=mart_specs, data_docs=False
+    )
 
     failed = {}
     for s in result.suites:
@@ -249,7 +257,13 @@ def test_failed_run_sends_one_escaped_alert_even_when_retried(
         conn.execute("insert into marts.dim_teams values ('<b>t1</b>', 'dup')")
     specs = [s for s in mart_specs if s.name == "marts.dim_teams"]
     result = run_layer(
-        "marts", warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=specs, run_id="run-42"
+        "marts",
+        warehouse=db,
+        gx_root=gx_root,
+        docs_dir=docs_dir,
+        specs=specs,
+        run_id="run-42",
+        data_docs=False,
     )
     assert not result.success
     monkeypatch.setenv("SALESPERF_DATA_TEAM_EMAILS", "dq@example.com, lead@example.com")

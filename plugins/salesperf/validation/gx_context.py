@@ -119,7 +119,7 @@ def open_context(warehouse_url: str, root: Path | None = None, docs_dir: Path | 
     return context
 
 
-def sync_layer(context, layer: str, specs=None):
+def sync_layer(context, layer: str, specs=None, *, data_docs: bool = True):
     """Store the layer's assets, suites and validation definitions from code, and its
     checkpoint (which also updates Data Docs). Returns the checkpoint."""
     import great_expectations as gx
@@ -144,7 +144,9 @@ def sync_layer(context, layer: str, specs=None):
         gx.Checkpoint(
             name=f"{layer}_checkpoint",
             validation_definitions=definitions,
-            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])],
+            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])]
+            if data_docs
+            else [],
             result_format=RESULT_FORMATS[layer],
         )
     )

@@ -94,8 +94,12 @@ def run_layer(
     gx_root: Path | None = None,
     docs_dir: Path | None = None,
     specs=None,
+    data_docs: bool = True,
 ) -> LayerResult:
-    """Validate one layer ('landing' or 'marts'); see the module docstring."""
+    """Validate one layer ('landing' or 'marts'); see the module docstring.
+
+    ``specs`` restricts the run to some suites and ``data_docs=False`` skips rendering
+    Data Docs (both for tests; a checkpoint stored that way differs from the full one)."""
     warehouse = warehouse or wh.resolve()
     run_id = run_id or f"{layer}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     root = Path(gx_root or gx_context.default_root())
@@ -106,7 +110,7 @@ def run_layer(
         started = dt.datetime.now(dt.UTC)
         with gx_context.locked(root):
             context = gx_context.open_context(warehouse.url, root, docs_dir)
-            checkpoint = gx_context.sync_layer(context, layer, specs)
+            checkpoint = gx_context.sync_layer(context, layer, specs, data_docs=data_docs)
             from great_expectations.core.run_identifier import RunIdentifier
 
             outcome = checkpoint.run(
@@ -121,16 +125,37 @@ def run_layer(
             for spec in specs:
                 identifier, validation = by_name[spec.name]
                 result = _suite_result(
-                    context, spec, identifier, validation, missing.get(spec.name), started, finished
+                    context,
+                    spec,
+                    identifier,
+                    validation,
+                    missing.get(spec.name),
+                    started,
+                    finished,
+                    data_docs,
                 )
                 _add_rule_samples(conn, spec, validation, result)
                 results.append(result)
-            index = _docs_index(context)
+            index = _docs_index(context) if data_docs else None
+            _close_connections(context)
         for r in results:
             history.record(conn, run_id, layer, r)
     result = LayerResult(layer, run_id, results, index)
     log.info("%s", result.summary())
     return result
+
+
+def _close_connections(context) -> None:
+    """Don't leave GX's pooled connections open in a long-lived worker (or in a database
+    that is about to be dropped)."""
+    import gc
+
+    datasource = context.data_sources.get(gx_context.DATASOURCE)
+    datasource.get_engine().dispose()
+    engine = getattr(datasource.get_execution_engine(), "engine", None)
+    if engine is not None:
+        engine.dispose()
+    gc.collect()
 
 
 def _exists(conn, relation: str) -> bool:
@@ -151,7 +176,9 @@ def _parameters(conn, layer: str, specs) -> dict:
     return params
 
 
-def _suite_result(context, spec, identifier, validation, missing, started, finished) -> SuiteResult:
+def _suite_result(
+    context, spec, identifier, validation, missing, started, finished, data_docs=True
+) -> SuiteResult:
     stats = validation.statistics
     failures = [_failure(e) for e in validation.results if not e.success]
     details: dict = {"relation": spec.relation, "failed_expectations": failures}
@@ -175,7 +202,7 @@ def _suite_result(context, spec, identifier, validation, missing, started, finis
         failed=int(stats.get("unsuccessful_expectations") or 0) or (1 if missing else 0),
         started_at=started,
         finished_at=finished,
-        data_docs=_docs_page(context, identifier),
+        data_docs=_docs_page(context, identifier) if data_docs else None,
         details=details,
     )
 
