@@ -125,7 +125,7 @@ def run_entity(
                     (source, entity, result.watermark, batch_id, m.loaded, result.instance),
                 )
                 conn.execute(
-                    "update ops.load_batches set status = 'success', finished_at = now(), "
+                    "update ops.load_batches set status = 'success', finished_at = clock_timestamp(), "
                     "rows_in = %s, rows_loaded = %s, rows_deleted = %s where batch_id = %s",
                     (m.rows_in, m.loaded, result.hard_deleted, batch_id),
                 )
