@@ -281,6 +281,8 @@ def test_new_source_column_is_kept_in_extra_and_reported(mapping, drop, warehous
     }
     assert extra["o2"] is None  # empty unknown values are not stored
     assert rows(conn, "select count(*) from raw.opportunities") == [(2,)]  # the table survived
+    (message,) = rows(conn, "select message from ops.load_batches")[0]
+    assert "unknown columns kept in _extra: region" in message
 
 
 def test_formula_looking_cells_are_stored_as_text(mapping, drop, warehouse_db, conn):
