@@ -50,7 +50,18 @@ select
         when 'target' then closed.target
         when 'absolute' then rules.goal_param
         when 'relative' then closed.actual * (1 + rules.goal_param)
-        when 'peer_median' then cast(peer_medians.peer_median as numeric)
+        -- the peers' median, but at least the next better peer (a median of 0 is no goal)
+        when 'peer_median' then greatest(
+            cast(peer_medians.peer_median as numeric),
+            (
+                select min(peers.actual) from scores as peers
+                where peers.has_data
+                  and peers.period_type = closed.period_type
+                  and peers.period_start = closed.period_start
+                  and peers.kpi = closed.kpi
+                  and peers.actual > closed.actual
+            )
+        )
     end, 4) as goal,
     rules.goal_method,
     rules.action_type,
