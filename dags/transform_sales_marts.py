@@ -1,8 +1,9 @@
 """Build the sales marts with dbt whenever the landing data changes.
 
-source freshness -> dbt (Cosmos task group: seeds, snapshots, every model followed by its
-tests) -> publish the marts Asset. Mart validation runs before the publish step, so report
-DAGs scheduled on MARTS only ever read validated marts.
+source freshness -> landing validation (GX) -> dbt (Cosmos task group: seeds, snapshots,
+every model followed by its tests) -> mart validation (GX) -> publish the marts Asset. Mart
+validation runs before the publish step, so report DAGs scheduled on MARTS only ever read
+validated marts; a failed validation fails the run and sends one alert to the data team.
 """
 
 from __future__ import annotations
@@ -51,12 +52,30 @@ def transform_sales_marts():
         operator_args={"install_deps": False},
     )
 
+    @task
+    def validate_landing() -> str:
+        """GX landing suites; a failure alerts the data team once and stops this run."""
+        from airflow.sdk import get_current_context
+
+        from salesperf.validation.tasks import validate
+
+        return validate("landing", get_current_context()["run_id"])
+
+    @task
+    def validate_marts() -> str:
+        """GX mart suites; a failure alerts the data team once and MARTS is not published."""
+        from airflow.sdk import get_current_context
+
+        from salesperf.validation.tasks import validate
+
+        return validate("marts", get_current_context()["run_id"])
+
     @task(outlets=[MARTS])
     def publish_marts() -> dict[str, int]:
         """Marts are rebuilt (and validated): emit MARTS with the row counts."""
         return sp_dbt.mart_row_counts()
 
-    source_freshness() >> build >> publish_marts()
+    source_freshness() >> validate_landing() >> build >> validate_marts() >> publish_marts()
 
 
 transform_sales_marts_dag = transform_sales_marts()
