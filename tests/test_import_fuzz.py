@@ -40,6 +40,9 @@ files:
     encoding: utf-8         # could look like GB18030 to "auto"
     entity: opportunities
     columns: *columns
+  - pattern: "*.xlsx"
+    entity: opportunities
+    columns: *columns
   - pattern: "*.csv"        # auto: the BOM decides
     entity: opportunities
     columns: *columns
@@ -196,3 +199,66 @@ def test_importer_never_crashes_and_never_loses_a_good_row(
     ).fetchone()[0]
     assert quarantined == res.quarantined
     assert res.rows_in == len(got) + quarantined  # every line: loaded or quarantined
+
+
+XLSX_BAD_ROW = st.sampled_from(
+    [
+        lambda i: [i, "a", "ann", "Open", "lots", datetime(2024, 1, 1)],  # not a number
+        lambda i: [i, "a", "ann", "Open", 1, "yesterday"],  # not a date
+        lambda i: [i, "a", None, "Open", 1, datetime(2024, 1, 1)],  # no owner
+        lambda i: [i, "a", "ann", "Perhaps", 1, datetime(2024, 1, 1)],  # unknown stage
+        lambda i: [i, "a", "ann", "Open", 1, datetime(2024, 1, 1), "extra cell"],  # ragged
+        lambda i: [i, "y" * (MAX_FIELD + 1), "ann", "Open", 1, datetime(2024, 1, 1)],  # huge
+        lambda i: [i, "a", "ann", "Open", 10**30, datetime(2024, 1, 1)],  # too large
+    ]
+)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    good=good_rows, bad=st.lists(XLSX_BAD_ROW, max_size=5), order=st.randoms(use_true_random=False)
+)
+def test_xlsx_import_never_loses_a_good_row(tmp_path, warehouse_db, conn, good, bad, order):
+    import openpyxl
+
+    n = next(_counter)
+    mapping = tmp_path / "fuzz.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    folder = tmp_path / f"x{n}"
+    folder.mkdir()
+    rows = [
+        ["good", [f"g{n}_{k}", g["name"], g["owner"], g["stage"], float(g["amount"]), g["created"]]]
+        for k, g in enumerate(good)
+    ]
+    rows += [["bad", make(f"b{n}_{k}")] for k, make in enumerate(bad)]
+    order.shuffle(rows)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for _, r in rows:
+        ws.append(r)
+    wb.save(folder / f"fuzz_{n}.xlsx")
+
+    report = import_dir(mapping, folder, warehouse_db, archive=False)
+
+    res = report.files[0]
+    assert res.status == "loaded", res
+    got = {
+        r[0]: r[1:]
+        for r in conn.execute(
+            "select id, name, amount, created_at at time zone 'UTC' from raw.opportunities where _batch_id = %s",
+            (res.batch_id,),
+        )
+    }
+    for k, g in enumerate(good):
+        assert got[f"g{n}_{k}"] == (
+            g["name"].strip(),
+            Decimal(g["amount"]).quantize(Decimal("0.01")),
+            g["created"],
+        )
+    assert set(got) == {f"g{n}_{k}" for k in range(len(good))}
+    assert res.quarantined == len(bad)
