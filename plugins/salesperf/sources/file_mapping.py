@@ -373,7 +373,7 @@ def compute(spec: ColumnSpec, record: dict[str, Any], tz: ZoneInfo) -> Any:
         ("" if record.get(c) is None else _text(record.get(c))).strip() in allowed
         for c, allowed in spec.when.items()
     ):
-        pass
+        value = None  # the condition does not hold: the value is empty
     elif spec.const is not None:
         value = spec.const
     elif spec.template is not None:
