@@ -216,13 +216,23 @@ def cosmos_project_config():
 
 
 def cosmos_profile_config():
+    """dbt profile from the Airflow connection `warehouse` (password passed as env var)."""
     from cosmos import ProfileConfig
     from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+    class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
+        # Local and embedded servers trust loopback logins: a connection without a password
+        # is valid (Cosmos would refuse it).
+        required_fields = ["host", "user", "dbname"]
+
+        def get_dbt_value(self, name):
+            value = super().get_dbt_value(name)
+            return "" if name == "password" and value is None else value
 
     return ProfileConfig(
         profile_name=PROFILE_NAME,
         target_name=TARGET_NAME,
-        profile_mapping=PostgresUserPasswordProfileMapping(
+        profile_mapping=WarehouseProfileMapping(
             conn_id="warehouse", profile_args={"schema": "analytics"}
         ),
     )
