@@ -44,6 +44,20 @@ class TableMapping:
     updated_at: str = "s.updated_at"
     key: str = "s.id"
 
+    @property
+    def source_table(self) -> str:
+        """``table`` as quoted SQL identifiers: a name from the mapping is data, not SQL."""
+        schema, _, table = self.table.rpartition(".")
+        return ".".join(quote_ident(p) for p in (schema, table) if p)
+
+
+def quote_ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _quote_literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
 
 def load_mapping(path: Path) -> dict[str, TableMapping]:
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -131,7 +145,7 @@ class CrmDatabaseSource:
                     expr = "null"
             exprs.append(f"({expr})::{col.type}")
         if m.extra:
-            pairs = ", ".join(f"'{c}', s.\"{c}\"" for c in m.extra)
+            pairs = ", ".join(f"{_quote_literal(c)}, s.{quote_ident(c)}" for c in m.extra)
             exprs.append(f"nullif(jsonb_strip_nulls(jsonb_build_object({pairs})), '{{}}'::jsonb)")
         else:
             exprs.append("null::jsonb")
@@ -139,7 +153,7 @@ class CrmDatabaseSource:
         if with_meta:
             exprs += ["%(source)s::text", "%(extracted_at)s::timestamptz", "%(batch_id)s::text"]
         # SQL from the mapping file, which is code the data team reviews (not user input)
-        return f"select {', '.join(exprs)} from {m.table} s"  # noqa: S608
+        return f"select {', '.join(exprs)} from {m.source_table} s"  # noqa: S608
 
     def load_entity(
         self,
@@ -166,7 +180,7 @@ class CrmDatabaseSource:
                     log.info("%s.%s: source instance changed; full extract", self.name, entity)
                 watermark = None
             since = watermark - lookback if watermark is not None else None
-            high = src.execute(f"select max({m.updated_at}) from {m.table} s").fetchone()[0]  # noqa: S608
+            high = src.execute(f"select max({m.updated_at}) from {m.source_table} s").fetchone()[0]  # noqa: S608
             extracted_at = datetime.now(UTC)
             # the batch's meta columns travel with the rows (a first load copies straight in)
             params = {"source": self.name, "extracted_at": extracted_at, "batch_id": batch_id}
@@ -182,7 +196,7 @@ class CrmDatabaseSource:
             hard_deleted = 0
             # nothing of this source was in landing before: no deletes to look for
             if reconcile and not merged.fresh:
-                keys = f"copy (select ({m.key})::text from {m.table} s) to stdout"  # noqa: S608
+                keys = f"copy (select ({m.key})::text from {m.source_table} s) to stdout"  # noqa: S608
                 stage_keys(conn, f"_keys_{entity}", _copy_out(src, keys))
                 hard_deleted = mark_deleted(
                     conn,
