@@ -208,7 +208,18 @@ def choose_encoding(path: Path, configured: str, looks_utf8: bool) -> str:
     return configured
 
 
-def read_csv(path: Path, spec: FileSpec, encoding: str) -> tuple[list[str], Iterator[Record]]:
+class Records:
+    """The records of an open file; ``close()`` releases the file even if never iterated."""
+
+    def __init__(self, records: Iterator[Record], close):
+        self._records = records
+        self.close = close
+
+    def __iter__(self) -> Iterator[Record]:
+        return self._records
+
+
+def read_csv(path: Path, spec: FileSpec, encoding: str) -> tuple[list[str], Records]:
     fh = path.open(encoding=encoding, errors="surrogateescape", newline="")
     reader = csv.reader(
         fh,
@@ -244,16 +255,15 @@ def read_csv(path: Path, spec: FileSpec, encoding: str) -> tuple[list[str], Iter
         raise FileImportError(f"{path.name}: header line {spec.header_row} is not readable CSV")
 
     def records() -> Iterator[Record]:
-        with fh:
-            while (rec := next_record()) is not None:
-                if rec.values is not None and not rec.values:
-                    continue  # a blank line
-                yield rec
+        while (rec := next_record()) is not None:
+            if rec.values is not None and not rec.values:
+                continue  # a blank line
+            yield rec
 
-    return header, records()
+    return header, Records(records(), fh.close)
 
 
-def read_xlsx(path: Path, spec: FileSpec) -> tuple[list[str], Iterator[Record]]:
+def read_xlsx(path: Path, spec: FileSpec) -> tuple[list[str], Records]:
     import openpyxl  # only when an XLSX file arrives
 
     try:
@@ -277,24 +287,21 @@ def read_xlsx(path: Path, spec: FileSpec) -> tuple[list[str], Iterator[Record]]:
         header_list.pop()  # read-only sheets report trailing empty cells
 
     def records() -> Iterator[Record]:
-        try:
-            for i, row in enumerate(rows, start=spec.header_row + 1):
-                values = list(row)
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                    continue
-                while len(values) > len(header_list) and values[-1] is None:
-                    values.pop()
-                values += [None] * (len(header_list) - len(values))
-                yield Record(i, values)
-        finally:
-            wb.close()
+        for i, row in enumerate(rows, start=spec.header_row + 1):
+            values = list(row)
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            while len(values) > len(header_list) and values[-1] is None:
+                values.pop()
+            values += [None] * (len(header_list) - len(values))
+            yield Record(i, values)
 
-    return header_list, records()
+    return header_list, Records(records(), wb.close)
 
 
 def open_records(
     path: Path, spec: FileSpec, valid_utf8: bool
-) -> tuple[str | None, list[str], Iterator[Record]]:
+) -> tuple[str | None, list[str], Records]:
     if path.suffix.lower() == ".xlsx":
         header, recs = read_xlsx(path, spec)
         return None, header, recs
@@ -378,12 +385,12 @@ class _FileJob:
             )
         ]
         encoding, header, records = open_records(self.path, self.spec, valid_utf8)
+        self.records = records
         self.result.encoding = encoding
         header = self._check_header(header)
         self.header = header
         self.unknown = [c for c in header if c not in self.spec.referenced_columns and c]
         self.result.unknown_columns = self.unknown
-        self.records = records
 
         first = self.spec.targets[0]
         res = merge_rows(
@@ -619,6 +626,8 @@ class _FileJob:
                 self.result.deleted[name] = n
 
     def close(self) -> None:
+        if getattr(self, "records", None) is not None:
+            self.records.close()
         for s in [*self.spools, *self.key_spools, self.quarantine]:
             s.close()
 
