@@ -15,6 +15,7 @@ import itertools
 from datetime import datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -134,6 +135,7 @@ BAD_LINE = st.one_of(
 _counter = itertools.count()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=50,
     deadline=None,
@@ -214,6 +216,7 @@ XLSX_BAD_ROW = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=None,
