@@ -8,8 +8,13 @@
         if not exists (select 1 from pg_roles where rolname = {{ dbt.string_literal(role) }}) then
             create role {{ adapter.quote(role) }} nologin;
         end if;
-    exception when duplicate_object or unique_violation then
-        null;  -- created concurrently by another run: fine
+    exception
+        when duplicate_object or unique_violation then
+            null;  -- created concurrently by another run: fine
+        when insufficient_privilege then
+            -- dbt's user may not create roles: an administrator creates it once instead.
+            raise warning 'cannot create role %; create it once as an administrator',
+                {{ dbt.string_literal(role) }};
     end
     $$
 {% endmacro %}
