@@ -8,17 +8,22 @@ kind whose marts are not built (yet) must fail with an error naming the missing 
 from __future__ import annotations
 
 import io
+import os
+import time
 import uuid
 
 import openpyxl
 import pytest
 
+from salesperf import config
 from salesperf import warehouse as wh
 from salesperf.dbt import run_dbt
 from salesperf.landing.migrations import migrate
 from salesperf.mailcatcher import MailCatcher
 from salesperf.reports import data, outbox
 from salesperf.reports.run import run
+
+DEMO_SIZE = os.environ.get("SALESPERF_REPORTS_DEMO_SIZE", "small")
 
 PERIODS = {
     "monthly_appraisal": "2026-09",
@@ -36,6 +41,7 @@ def demo(server, _created_dbs, tmp_path_factory):
     from salesperf import extract
     from salesperf.sources import demo_crm
 
+    t0 = time.monotonic()
     name = f"sp_rep_demo_{uuid.uuid4().hex[:8]}"
     db = wh.create_database(server, name)
     _created_dbs.extend([name, f"{name}_democrm"])
@@ -43,9 +49,11 @@ def demo(server, _created_dbs, tmp_path_factory):
         migrate(conn)
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("DEMO_CRM_URL", raising=False)
-        demo_crm.create("small", seed=42, warehouse=db)
+        demo_crm.create(DEMO_SIZE, seed=42, warehouse=db)
     extract.run_extract("demo_crm", warehouse=db)
-    work = tmp_path_factory.mktemp("dbt")
+    t1 = time.monotonic()
+    # A stable target folder of our own keeps dbt's partial parse between test sessions.
+    work = config.LOCAL_DIR / "test_reports_dbt"
     # Models and seeds only (their tests run in test_dbt_build); trends feed no email.
     result = run_dbt(
         ["build", "--exclude-resource-type", "test", "unit_test", "--exclude", "fct_kpi_trends"],
@@ -53,6 +61,7 @@ def demo(server, _created_dbs, tmp_path_factory):
     )  # fmt: skip
     # A model still being written by someone else may fail; each report checks its marts.
     print(result.tail())
+    print(f"demo CRM + extract {t1 - t0:.0f}s, dbt {time.monotonic() - t1:.0f}s")
     return db
 
 
@@ -207,3 +216,11 @@ def test_preview_renders_html_and_a_real_screenshot(demo, tmp_path):
         assert img.size[0] >= 700 and img.size[1] >= 1000
         colours = img.resize((190, 450)).getcolors(maxcolors=100000)
         assert colours is not None and len(colours) > 50  # text, tables and a chart, not blank
+
+
+def test_demo_run_covers_both_languages_and_every_kind(delivered):
+    built = {k: r.built for k, r in delivered["results"].items()}
+    print(built)
+    assert set(built) == set(PERIODS) and all(built.values()), (built, delivered["errors"])
+    langs = {m["Content-Language"] for m in delivered["messages"]}
+    assert langs == {"zh-CN", "en"}
