@@ -375,6 +375,8 @@ class _FileJob:
         for target in spec.targets:
             for col in target.columns:
                 col.prepare()
+        self.entities = ",".join(dict.fromkeys(t.entity.name for t in spec.targets))
+        self.null_markers = {v.strip() for v in spec.null_values} - {""}
 
     def run(self, valid_utf8: bool) -> None:
         self.previous = [
@@ -474,7 +476,7 @@ class _FileJob:
 
     def _convert(self, rec: Record) -> list[tuple | None] | None:
         """One row per target for a record, or None after quarantining the record."""
-        entities = ",".join(dict.fromkeys(t.entity.name for t in self.spec.targets))
+        entities = self.entities
         if rec.problem or rec.values is None:
             self._quarantine(entities, rec.line, None, None, rec.problem or "unreadable", rec.raw)
             return None
@@ -502,11 +504,11 @@ class _FileJob:
                     dict(zip(self.header, values, strict=True)),
                 )
                 return None
-        nulls = self.spec.null_values
-        record = {
-            k: (None if isinstance(v, str) and v.strip() in nulls else v)
-            for k, v in zip(self.header, values, strict=True)
-        }
+        record = dict(zip(self.header, values, strict=True))
+        if self.null_markers:  # "" and blanks are empty anyway; other markers need a look
+            for k, v in record.items():
+                if isinstance(v, str) and v.strip() in self.null_markers:
+                    record[k] = None
         extra = {k: record[k] for k in self.unknown if record.get(k) not in (None, "")} or None
         out: list[tuple | None] = []
         problems: list[tuple[str, str, Any, str]] = []
