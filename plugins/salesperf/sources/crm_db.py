@@ -27,7 +27,15 @@ import yaml
 
 from salesperf import warehouse as wh
 from salesperf.landing import entities as E
-from salesperf.landing.load import MergeResult, mark_deleted, merge_copy, stage_keys
+from salesperf.landing.load import (
+    MergeResult,
+    key_bucket_sql,
+    key_digest_sql,
+    live_key_digests,
+    mark_deleted,
+    merge_copy,
+    stage_keys,
+)
 
 log = logging.getLogger(__name__)
 
@@ -196,19 +204,46 @@ class CrmDatabaseSource:
             hard_deleted = 0
             # nothing of this source was in landing before: no deletes to look for
             if reconcile and not merged.fresh:
-                keys = f"copy (select ({m.key})::text from {m.source_table} s) to stdout"  # noqa: S608
-                stage_keys(conn, f"_keys_{entity}", _copy_out(src, keys))
-                hard_deleted = mark_deleted(
-                    conn,
-                    ent,
-                    source=self.name,
-                    batch_id=batch_id,
-                    keep_only_ids_in_temp=f"_keys_{entity}",
-                )
+                hard_deleted = self._reconcile(src, conn, entity, batch_id)
             src.rollback()  # read-only snapshot: nothing to commit
         merged.deleted = hard_deleted
         new_wm = max([w for w in (watermark, high) if w is not None], default=None)
         return EntityLoad(merged, hard_deleted, new_wm, since, current)
+
+    def _reconcile(
+        self, src: psycopg.Connection, conn: psycopg.Connection, entity: str, batch_id: str
+    ) -> int:
+        """Mark landing rows whose source row is gone (hard deletes); returns how many.
+
+        Live keys are compared per bucket by count and hash sum on both sides first; only the
+        keys of buckets that differ are streamed over and compared one by one."""
+        m = self.mapping[entity]
+        ent = E.get(entity)
+        key = f"({m.key})::text"
+        live = f"({m.deleted_at}) is null" if m.deleted_at else "true"
+        source_digests = {
+            r[0]: tuple(r[1:])
+            for r in src.execute(
+                f"select {key_bucket_sql(key)}, {key_digest_sql(key)} from {m.source_table} s "  # noqa: S608
+                f"where {live} group by 1"
+            )
+        }
+        landing_digests = live_key_digests(conn, ent, self.name)
+        buckets = sorted(
+            b for b in set(source_digests) | set(landing_digests)
+            if source_digests.get(b) != landing_digests.get(b)
+        )  # fmt: skip
+        if not buckets:
+            return 0
+        keys = (
+            f"copy (select {key} from {m.source_table} s where {live} "  # noqa: S608
+            f"and {key_bucket_sql(key)} = any(%(buckets)s)) to stdout"
+        )
+        stage_keys(conn, f"_keys_{entity}", _copy_out(src, keys, {"buckets": buckets}))
+        return mark_deleted(
+            conn, ent, source=self.name, batch_id=batch_id,
+            keep_only_ids_in_temp=f"_keys_{entity}", buckets=buckets,
+        )  # fmt: skip
 
 
 def _copy_out(
