@@ -73,6 +73,12 @@ def screenshot(html_path: Path, png_path: Path, width: int = 760, height: int = 
     return png_path
 
 
+def page_height(html: str) -> int:
+    """About how tall the rendered email is (Chromium's CLI has no full-page screenshot)."""
+    est = 500 + 45 * html.count("<tr") + 330 * html.count("<img") + 60 * html.count("<h2")
+    return max(1000, min(8000, est))
+
+
 def build_preview(conn, out_dir: Path | None = None, period: str | None = None,
                   png: bool = True) -> list[Path]:  # fmt: skip
     """Write rep_appraisal.{eml,html,png} and manager_team_report.{eml,html,png}."""
@@ -92,5 +98,6 @@ def build_preview(conn, out_dir: Path | None = None, period: str | None = None,
         html_path.write_text(html_with_images(first.message), encoding="utf-8")
         written += [out / f"{stem}.eml", html_path]
         if png:
-            written.append(screenshot(html_path, out / f"{stem}.png"))
+            height = page_height(html_path.read_text(encoding="utf-8"))
+            written.append(screenshot(html_path, out / f"{stem}.png", height=height))
     return written
