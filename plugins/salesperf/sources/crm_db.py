@@ -115,6 +115,15 @@ class CrmDatabaseSource:
         # rebuilt) the old watermark means nothing and the next extract is a full one
         self.instance_sql = instance_sql
 
+    def connect(self) -> psycopg.Connection:
+        try:
+            return wh.connect(self.location, application_name=f"salesperf-extract-{self.name}")
+        except wh.WarehouseError as exc:
+            detail = str(exc).split(": ", 1)[-1]
+            raise wh.WarehouseError(
+                f"source {self.name}: cannot connect to its database at {self.location.describe()}: {detail}"
+            ) from None
+
     @property
     def entities(self) -> list[str]:
         return list(self.mapping)
@@ -179,7 +188,7 @@ class CrmDatabaseSource:
         instance the watermark was taken from; another instance means a full extract."""
         m = self.mapping[entity]
         ent = E.get(entity)
-        with wh.connect(self.location, application_name=f"salesperf-extract-{self.name}") as src:
+        with self.connect() as src:
             src.execute("set timezone to 'UTC'")
             src.execute("set transaction isolation level repeatable read, read only")
             current = src.execute(self.instance_sql).fetchone()[0] if self.instance_sql else None
