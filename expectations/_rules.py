@@ -8,6 +8,7 @@ offending rows, which the alert shows.
 # ruff: noqa: S608 - SQL is built from identifiers written in these modules, checked by ident()
 from __future__ import annotations
 
+import json
 import re
 
 import great_expectations as gx
@@ -27,11 +28,32 @@ def ident(name: str) -> str:
 
 
 def new_suite(context, name: str, *expectations) -> gx.ExpectationSuite:
-    """Build the suite from code and store it (stable ids when nothing changed)."""
+    """Build the suite from code and store it. An unchanged suite is not rewritten and a
+    changed one keeps the ids of its unchanged expectations, so the generated JSON under
+    ``gx/`` only changes when the code does."""
     suite = gx.ExpectationSuite(name=name)
     for e in expectations:
         suite.add_expectation(e)
+    try:
+        existing = context.suites.get(name)
+    except Exception:  # noqa: BLE001 - GX raises DataContextError (or a subclass) when absent
+        return context.suites.add(suite)
+    old_ids = {_signature(e): e.id for e in existing.expectations}
+    if [_signature(e) for e in existing.expectations] == [
+        _signature(e) for e in suite.expectations
+    ]:
+        return existing
+    for e in suite.expectations:
+        e.id = old_ids.get(_signature(e))
+    suite.id = existing.id
     return context.suites.add_or_update(suite)
+
+
+def _signature(expectation) -> str:
+    config = expectation.configuration.to_json_dict()
+    config.pop("id", None)
+    config.pop("rendered_content", None)
+    return json.dumps(config, sort_keys=True, default=str)
 
 
 def unique(column: str) -> gxe.Expectation:

@@ -31,6 +31,19 @@ def fct_appraisal_scores(context):
             having abs(sum(weight) - 1) > {WEIGHT_TOLERANCE}
             """,
         ),
+        r.rule(
+            "renormalised weights of the KPIs that count sum to 1 per rep and period",
+            f"""
+            select rep_id, period_type, period_start,
+                   sum(effective_weight) filter (where counts_in_total) as effective_weight_sum,
+                   count(*) filter (where counts_in_total) as kpis_counted
+            from {{batch}}
+            group by rep_id, period_type, period_start
+            having bool_or(counts_in_total)
+               and abs(sum(effective_weight) filter (where counts_in_total) - 1)
+                   > {WEIGHT_TOLERANCE}
+            """,
+        ),
         r.references("rep_id", "marts.dim_reps", "rep_id"),
     )
 
@@ -64,7 +77,10 @@ def fct_rewards(context):
         "marts.fct_rewards",
         *r.key("reward_id"),
         *r.present("rep_id", "kind"),
-        r.between("amount", 0),
+        r.rule(
+            "a reward amount is negative only for a clawback",
+            "select * from {batch} where amount < 0 and not coalesce(is_clawback, false)",
+        ),
         r.references("rep_id", "marts.dim_reps", "rep_id"),
         r.references("references_reward_id", "marts.fct_rewards", "reward_id"),
     )
@@ -78,6 +94,6 @@ BUILDERS = {
 }
 
 # Marts of this group that the dbt project builds (checked against dbt_project/models).
-BUILT: list[str] = []
+BUILT = ["fct_appraisal_scores", "fct_appraisal_summary", "fct_improvement_plans", "fct_rewards"]
 
 SUITES = [mart(name, BUILDERS[name]) for name in BUILT]

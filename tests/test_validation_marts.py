@@ -69,11 +69,11 @@ create table marts.fct_rep_kpis_monthly as select * from (values
 create table marts.fct_rep_kpis_quarterly as select * from marts.fct_rep_kpis_monthly;
 create table marts.fct_rep_kpis_yearly as select * from marts.fct_rep_kpis_monthly;
 create table marts.fct_appraisal_scores as select * from (values
-  ('u2', 'month', '2026-01-01'::date, 'revenue', 120.0, 0.6),
-  ('u2', 'month', '2026-01-01'::date, 'activities', 80.0, 0.4),
-  ('u3', 'month', '2026-01-01'::date, 'revenue', 0.0, 0.5),
-  ('u3', 'month', '2026-01-01'::date, 'activities', 60.0, 0.5)
-) v(rep_id, period_type, period_start, kpi, score, weight);
+  ('u2', 'month', '2026-01-01'::date, 'revenue', 120.0, 0.6, 0.6, true),
+  ('u2', 'month', '2026-01-01'::date, 'activities', 80.0, 0.4, 0.4, true),
+  ('u3', 'month', '2026-01-01'::date, 'revenue', null, 0.5, 0.0, false),
+  ('u3', 'month', '2026-01-01'::date, 'activities', 60.0, 0.5, 1.0, true)
+) v(rep_id, period_type, period_start, kpi, score, weight, effective_weight, counts_in_total);
 create table marts.fct_appraisal_summary as select * from (values
   ('u2', 'month', '2026-01-01'::date, 104.0, 'A', 1, 1),
   ('u3', 'month', '2026-01-01'::date, 30.0, 'D', 2, 2)
@@ -82,8 +82,8 @@ create table marts.fct_improvement_plans as select * from (values
   ('p1', 'u3', 'revenue')
 ) v(plan_id, rep_id, kpi);
 create table marts.fct_rewards as select * from (values
-  ('r1', 'u2', 'bonus', 2000.00, null), ('r2', 'u2', 'recognition', 0.00, 'r1')
-) v(reward_id, rep_id, kind, amount, references_reward_id);
+  ('r1', 'u2', 'bonus', 2000.00, null, false), ('r2', 'u2', 'bonus', -2000.00, 'r1', true)
+) v(reward_id, rep_id, kind, amount, references_reward_id, is_clawback);
 """
 
 # (fault SQL, suite, rule that must fail, a value that must appear in its sample rows)
@@ -105,6 +105,12 @@ MART_FAULTS = [
         "marts.fct_appraisal_scores",
         "KPI weights sum to 1 per rep and period",
         "u3",
+    ),
+    (
+        "update marts.fct_appraisal_scores set score = 200 where rep_id = 'u2' and kpi = 'revenue'",
+        "marts.fct_appraisal_scores",
+        "score: column values to be between",
+        "200",
     ),
     (
         "update marts.fct_appraisal_summary set total_score = 200 where rep_id = 'u2'",
@@ -137,7 +143,7 @@ MART_FAULTS = [
         "u3",
     ),
     (
-        "insert into marts.fct_rewards values ('r3', 'ghost', 'bonus', 10, null)",
+        "insert into marts.fct_rewards values ('r3', 'ghost', 'bonus', 10, null, false)",
         "marts.fct_rewards",
         "every rep_id exists in marts.dim_reps.rep_id",
         "ghost",
