@@ -8,6 +8,7 @@ formula neutralisation and escaped HTML/headers in report emails (``test_reports
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -115,3 +116,50 @@ def test_code_never_logs_or_prints_a_url_with_credentials():
             if pattern.search(line) and "describe()" not in line:
                 offenders.append(f"{path.relative_to(REPO)}:{no}: {line.strip()}")
     assert offenders == ["plugins/salesperf/commands/warehouse.py:25: print(wh.url)"]
+
+
+@pytest.mark.slow
+def test_dbt_vars_and_seed_headers_with_sql_are_quoted(warehouse_db, conn, tmp_path):
+    """A bi_role var, a crm_source var and a seed header holding SQL are names and text:
+    the role is created and granted under its odd name, the seed column keeps it, and
+    nothing is dropped. Runs on a copy of the dbt project with one extra seed."""
+    import shutil
+    import uuid
+
+    project = tmp_path / "dbt_project"
+    root = REPO / "dbt_project"
+
+    def build_output(folder, names):  # only the project's own target*/logs* folders
+        if Path(folder) != root:
+            return []
+        return [n for n in names if n.startswith(("target", "logs", "dbt_packages"))]
+
+    shutil.copytree(root, project, ignore=build_output)
+    evil_header = 'x"; drop schema raw cascade; --'
+    (project / "seeds" / "evil_seed.csv").write_text(
+        'id,"{}"\n1,kept\n'.format(evil_header.replace('"', '""')), encoding="utf-8"
+    )
+    role = f'bi_{uuid.uuid4().hex[:6]}"; drop schema raw cascade; --'
+    source = "x' or true; drop schema raw cascade; --"
+    vars_yaml = json.dumps({"bi_role": role, "crm_source": source})
+    env = {**os.environ, **warehouse_db.env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    try:
+        proc = subprocess.run(
+            [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(project),
+             "--profiles-dir", str(project), "--select", "evil_seed", "+dim_date",
+             "--exclude-resource-type", "test", "unit_test", "--vars", vars_yaml],
+            env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        assert conn.execute("select to_regnamespace('raw')").fetchone()[0] is not None
+        assert conn.execute(
+            sql.SQL("select {} from config.evil_seed").format(sql.Identifier(evil_header))
+        ).fetchall() == [("kept",)]
+        assert conn.execute(
+            "select has_table_privilege(%s, 'marts.dim_date', 'select')", (role,)
+        ).fetchone() == (True,)
+    finally:
+        # the role is cluster-wide: drop it again
+        if conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+            conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))

@@ -3,10 +3,13 @@
     schema is granted at the end of the run. Nothing is granted on raw, staging or ops. -#}
 {% macro ensure_bi_role() %}
     {%- set role = var('bi_role') -%}
+    {%- if '$' in (role | string) -%}
+        {{ exceptions.raise_compiler_error("var bi_role must not contain '$': " ~ role) }}
+    {%- endif -%}
     do $$
     begin
-        if not exists (select 1 from pg_roles where rolname = {{ dbt.string_literal(role) }}) then
-            create role {{ adapter.quote(role) }} nologin;
+        if not exists (select 1 from pg_roles where rolname = {{ sql_text(role) }}) then
+            create role {{ sql_ident(role) }} nologin;
         end if;
     exception
         when duplicate_object or unique_violation then
@@ -14,7 +17,7 @@
         when insufficient_privilege then
             -- dbt's user may not create roles: an administrator creates it once instead.
             raise warning 'cannot create role %; create it once as an administrator',
-                {{ dbt.string_literal(role) }};
+                {{ sql_text(role) }};
     end
     $$
 {% endmacro %}
@@ -24,7 +27,7 @@
     do $$
     begin
         if exists (select 1 from pg_namespace where nspname = 'marts') then
-            grant usage on schema marts to {{ adapter.quote(role) }};
+            grant usage on schema marts to {{ sql_ident(role) }};
         end if;
     end
     $$
