@@ -19,6 +19,20 @@ peer_medians as (
     group by period_type, period_start, kpi
 ),
 
+next_better_peers as (
+    -- for every value a rep had, the next higher value among the peers
+    select
+        period_type,
+        period_start,
+        kpi,
+        actual,
+        lead(actual) over (partition by period_type, period_start, kpi order by actual)
+            as next_actual
+    from (
+        select distinct period_type, period_start, kpi, actual from scores where has_data
+    ) as peer_values
+),
+
 closed as (
     select
         scores.*,
@@ -52,15 +66,7 @@ select
         when 'relative' then closed.actual * (1 + rules.goal_param)
         -- the peers' median, but at least the next better peer (a median of 0 is no goal)
         when 'peer_median' then greatest(
-            cast(peer_medians.peer_median as numeric),
-            (
-                select min(peers.actual) from scores as peers
-                where peers.has_data
-                  and peers.period_type = closed.period_type
-                  and peers.period_start = closed.period_start
-                  and peers.kpi = closed.kpi
-                  and peers.actual > closed.actual
-            )
+            cast(peer_medians.peer_median as numeric), next_better_peers.next_actual
         )
     end, 4) as goal,
     rules.goal_method,
@@ -75,6 +81,11 @@ left join peer_medians
     on peer_medians.period_type = closed.period_type
     and peer_medians.period_start = closed.period_start
     and peer_medians.kpi = closed.kpi
+left join next_better_peers
+    on next_better_peers.period_type = closed.period_type
+    and next_better_peers.period_start = closed.period_start
+    and next_better_peers.kpi = closed.kpi
+    and next_better_peers.actual = closed.actual
 where coalesce({{ compare(
     "case rules.measure when 'score' then closed.score else closed.actual end",
     'rules.operator', 'rules.threshold') }}, false)

@@ -1,5 +1,8 @@
 -- Everything a reward rule can test, per rep and CLOSED period: every KPI of the facts,
 -- deals_closed, and the appraisal total_score; with tenure and a consecutive period index.
+-- A table: every rule reads it up to three times (KPI, sample, base).
+{{ config(materialized='table', indexes=[{'columns': ['kpi', 'period_type', 'rep_id', 'period_start']}]) }}
+
 with kpi_values as (
     select rep_id, period_type, period_start, team_id, region, kpi, actual as value
     from {{ ref('int_appraisal__kpi_values') }}

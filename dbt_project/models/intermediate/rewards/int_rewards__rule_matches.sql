@@ -1,6 +1,8 @@
 -- Which rep earns which reward rule in which closed period: the KPI condition, the sample
 -- and tenure conditions, held for `consecutive_periods` periods in a row, then the rank
 -- among the eligible within the rule's scope (team, region, company) within `top_n`.
+{{ config(materialized='table') }}
+
 with rules as (
     select * from {{ ref('reward_rules') }}
 ),
