@@ -31,9 +31,9 @@ def new_suite(context, name: str, *expectations) -> gx.ExpectationSuite:
     """Build the suite from code and store it. An unchanged suite is not rewritten and a
     changed one keeps the ids of its unchanged expectations, so the generated JSON under
     ``gx/`` only changes when the code does."""
-    suite = gx.ExpectationSuite(name=name)
-    for e in expectations:
-        suite.add_expectation(e)
+    # Expectations go in through the constructor: ``suite.add_expectation`` writes through to
+    # the store at once when a suite of that name is already stored (fresh ids every run).
+    suite = gx.ExpectationSuite(name=name, expectations=list(expectations))
     try:
         existing = context.suites.get(name)
     except Exception:  # noqa: BLE001 - GX raises DataContextError (or a subclass) when absent

@@ -135,20 +135,49 @@ def sync_layer(context, layer: str, specs=None, *, data_docs: bool = True):
         except KeyError:
             batch_definition = asset.add_batch_definition_whole_table(BATCH_DEFINITION)
         suite = spec.build(context)
-        definitions.append(
-            context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=spec.name, data=batch_definition, suite=suite)
-            )
-        )
+        definitions.append(_validation_definition(context, spec.name, batch_definition, suite))
+    actions = (
+        [UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])] if data_docs else []
+    )
+    name = f"{layer}_checkpoint"
+    try:
+        existing = context.checkpoints.get(name)
+    except Exception:  # noqa: BLE001 - absent
+        existing = None
+    if (
+        existing is not None
+        and [d.id for d in existing.validation_definitions] == [d.id for d in definitions]
+        and [a.type for a in existing.actions] == [a.type for a in actions]
+        and existing.result_format == RESULT_FORMATS[layer]
+    ):
+        return existing  # unchanged: re-saving would rewrite the suites with new ids
     return context.checkpoints.add_or_update(
         gx.Checkpoint(
-            name=f"{layer}_checkpoint",
+            name=name,
             validation_definitions=definitions,
-            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])]
-            if data_docs
-            else [],
+            actions=actions,
             result_format=RESULT_FORMATS[layer],
         )
+    )
+
+
+def _validation_definition(context, name: str, batch_definition, suite):
+    """The stored definition when it already ties this suite to this batch; GX's
+    add_or_update would re-save the suite with fresh expectation ids on every run."""
+    import great_expectations as gx
+
+    try:
+        existing = context.validation_definitions.get(name)
+    except Exception:  # noqa: BLE001 - absent (GX raises DataContextError subclasses)
+        existing = None
+    if (
+        existing is not None
+        and existing.suite.id == suite.id
+        and existing.data.id == batch_definition.id
+    ):
+        return existing
+    return context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
     )
 
 
