@@ -128,7 +128,7 @@ def test_rebuilding_keeps_every_reward_id(demo, tmp_path):
     query = "select reward_id, amount, reason from marts.fct_rewards order by reward_id"
     before = rows(demo, query)
     dbt(
-        ["run", "--select", "int_appraisal__kpi_values+", "int_rewards__refunded_deals+"],
+        ["run", "--select", "int_rewards__rep_measures+", "int_rewards__refunded_deals+"],
         demo,
         tmp_path,
     )
