@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -100,8 +102,11 @@ def test_create_and_drop_database(server):
 
 
 @pytest.mark.slow
-def test_embedded_postgres_starts_serves_dbt_and_stops(tmp_path, monkeypatch):
+def test_embedded_postgres_starts_serves_dbt_and_stops(monkeypatch):
     """The embedded default: starts on demand, is reused, serves a dbt run, and stops."""
+    # Not under pytest's tmp_path: another pytest session may reset /tmp/pytest-of-<user>
+    # to mode 0700, which would lock out the server's system user.
+    tmp_path = Path(tempfile.mkdtemp(prefix="salesperf-embedded-test-"))
     monkeypatch.delenv("WAREHOUSE_URL", raising=False)
     monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE", raising=False)
     monkeypatch.setenv("SALESPERF_EMBEDDED_DIR", str(tmp_path / "pg"))
@@ -155,5 +160,16 @@ def test_embedded_postgres_starts_serves_dbt_and_stops(tmp_path, monkeypatch):
     finally:
         assert wh.stop_embedded()
     assert not wh.embedded_running()
+    shutil.rmtree(tmp_path, ignore_errors=True)
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(w.url, connect_timeout=2)
+
+
+def test_password_is_registered_with_airflows_secret_masker(monkeypatch):
+    import airflow.sdk  # noqa: F401 - resolve() registers masks only inside Airflow
+    from airflow.sdk.log import _secrets_masker
+
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://etl:Hunter2-secret@db:5432/sales")
+    wh.resolve()
+    redacted = _secrets_masker().redact("connecting with Hunter2-secret now")
+    assert "Hunter2-secret" not in redacted

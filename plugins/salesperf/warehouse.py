@@ -138,13 +138,27 @@ def resolve(start_embedded: bool = True) -> Warehouse:
     """The warehouse to use now. Starts the embedded server when nothing else is configured."""
     url = os.environ.get("WAREHOUSE_URL")
     if url:
-        return Warehouse(_normalise(url), "WAREHOUSE_URL")
+        return _masked(Warehouse(_normalise(url), "WAREHOUSE_URL"))
     url = _airflow_connection_url()
     if url:
-        return Warehouse(_normalise(url), "airflow connection 'warehouse'")
+        return _masked(Warehouse(_normalise(url), "airflow connection 'warehouse'"))
     if not start_embedded:
         return Warehouse(embedded_url(), "embedded")
     return Warehouse(ensure_embedded(), "embedded")
+
+
+def _masked(warehouse: Warehouse) -> Warehouse:
+    """Inside Airflow, register the password with the secrets masker, so task logs never
+    show it even though it came from the environment, not a connection lookup."""
+    if warehouse.password and "airflow.sdk" in sys.modules:
+        try:
+            from airflow.sdk.log import mask_secret
+
+            mask_secret(warehouse.password)
+            mask_secret(warehouse.url)
+        except Exception:  # noqa: BLE001 - masking is best effort outside a task
+            pass
+    return warehouse
 
 
 def connect(warehouse: Warehouse | str | None = None, **kwargs) -> psycopg.Connection:
