@@ -1,4 +1,7 @@
--- Activities per rep and month, by type.
+-- Activities per rep and month, by type. A table: activities are the largest landing table
+-- and this aggregate is read several times.
+{{ config(materialized='table') }}
+
 select
     owner_id as rep_id,
     {{ local_month('occurred_at') }} as month_start,

@@ -1,6 +1,8 @@
 -- The rep x month grid the KPI facts are built on: every rep (role 'rep', or anyone who owns
 -- deals or activities) for every month from the first month with data to the as-of month,
 -- within their employment when hire/leave dates are known.
+{{ config(materialized='table') }}
+
 with as_of as (
 
     select as_of_date from {{ ref('int_calendar__as_of_date') }}
@@ -11,18 +13,26 @@ first_month as (
 
     select least(
         (select min(created_month) from {{ ref('fct_opportunities') }}),
-        (select min({{ local_month('occurred_at') }}) from {{ ref('stg_crm__activities') }})
+        (select min(month_start) from {{ ref('int_sales__rep_activities_monthly') }})
     ) as month_start
+
+),
+
+sellers as (
+
+    select user_id from {{ ref('stg_crm__users') }} where coalesce(role, 'rep') = 'rep'
+    union
+    select owner_id from {{ ref('fct_opportunities') }}
+    union
+    select rep_id from {{ ref('int_sales__rep_activities_monthly') }}
 
 ),
 
 reps as (
 
-    select user_id, hire_date, leave_date
+    select users.user_id, users.hire_date, users.leave_date
     from {{ ref('stg_crm__users') }} as users
-    where coalesce(role, 'rep') = 'rep'
-        or exists (select 1 from {{ ref('fct_opportunities') }} as o where o.owner_id = users.user_id)
-        or exists (select 1 from {{ ref('stg_crm__activities') }} as a where a.owner_id = users.user_id)
+    inner join sellers on sellers.user_id = users.user_id
 
 )
 
