@@ -10,6 +10,15 @@ import great_expectations.expectations as gxe
 from expectations import _rules as r
 from salesperf.landing.entities import ENTITIES
 
+# GX reads each landing table through a view of its live rows: a table asset (unlike a
+# query asset, which GX 1.24 pulls into memory for column expectations) keeps every
+# expectation a query in PostgreSQL. salesperf.validation creates the views before a run.
+VIEW_SCHEMA = "dq"
+
+
+def live_rows_view(entity: str) -> str:
+    return f"{VIEW_SCHEMA}.landing_{r.ident(ENTITIES[entity].name)}"
+
 
 def live_rows_query(entity: str) -> str:
     """The batch of a landing suite: live rows only (source deletions are kept, flagged)."""

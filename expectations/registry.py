@@ -14,15 +14,21 @@ class SuiteSpec:
     name: str  # e.g. "landing.users", "marts.dim_reps"; also the GX asset and suite name
     layer: str  # "landing" | "marts"
     relation: str  # the table the suite checks, e.g. "raw.users"
-    query: str  # the batch (pushed down as a sub-query)
+    batch_relation: str  # what GX reads: the table itself, or a view of its live rows
     build: Callable  # build(context) -> ExpectationSuite
+    batch_view_sql: str | None = None  # the view's definition, created before each run
 
 
 def landing(entity: str, build: Callable) -> SuiteSpec:
-    from expectations.landing_common import live_rows_query
+    from expectations.landing_common import live_rows_query, live_rows_view
 
     return SuiteSpec(
-        f"landing.{entity}", "landing", f"raw.{entity}", live_rows_query(entity), build
+        f"landing.{entity}",
+        "landing",
+        f"raw.{entity}",
+        live_rows_view(entity),
+        build,
+        live_rows_query(entity),
     )
 
 
@@ -30,13 +36,7 @@ def mart(table: str, build: Callable) -> SuiteSpec:
     from expectations._rules import ident
 
     ident(table)
-    return SuiteSpec(
-        f"marts.{table}",
-        "marts",
-        f"marts.{table}",
-        f"select * from marts.{table}",  # noqa: S608
-        build,
-    )
+    return SuiteSpec(f"marts.{table}", "marts", f"marts.{table}", f"marts.{table}", build)
 
 
 def all_suites() -> list[SuiteSpec]:

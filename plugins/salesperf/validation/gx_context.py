@@ -129,7 +129,7 @@ def sync_layer(context, layer: str, specs=None, *, data_docs: bool = True):
     datasource = context.data_sources.get(DATASOURCE)
     definitions = []
     for spec in specs:
-        asset = _query_asset(datasource, spec.name, spec.query)
+        asset = _table_asset(datasource, spec.name, spec.batch_relation)
         try:
             batch_definition = asset.get_batch_definition(BATCH_DEFINITION)
         except KeyError:
@@ -181,12 +181,30 @@ def _validation_definition(context, name: str, batch_definition, suite):
     )
 
 
-def _query_asset(datasource, name: str, query: str):
+def _table_asset(datasource, name: str, relation: str):
+    schema, table = relation.split(".", 1)
     try:
         asset = datasource.get_asset(name)
     except LookupError:
-        return datasource.add_query_asset(name, query=query)
-    if asset.query != query:
+        return datasource.add_table_asset(name, table_name=table, schema_name=schema)
+    if getattr(asset, "table_name", None) != table or getattr(asset, "schema_name", None) != schema:
         datasource.delete_asset(name)
-        return datasource.add_query_asset(name, query=query)
+        return datasource.add_table_asset(name, table_name=table, schema_name=schema)
     return asset
+
+
+@contextlib.contextmanager
+def live_row_views(conn, specs):
+    """The live-row views that landing suites read, for the duration of a run only: a view
+    left behind would block DDL on the raw table it depends on."""
+    views = [s for s in specs if s.batch_view_sql]
+    try:
+        for spec in views:
+            schema = spec.batch_relation.split(".", 1)[0]
+            conn.execute(f"create schema if not exists {schema}")
+            conn.execute(f"drop view if exists {spec.batch_relation}")
+            conn.execute(f"create view {spec.batch_relation} as {spec.batch_view_sql}")
+        yield
+    finally:
+        for spec in views:
+            conn.execute(f"drop view if exists {spec.batch_relation}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,30 +105,34 @@ def run_layer(
     specs = specs if specs is not None else gx_context.registry().suites(layer)
     with wh.connect(warehouse, autocommit=True) as conn:
         missing = {s.name: s.relation for s in specs if not _exists(conn, s.relation)}
+        present = [s for s in specs if s.name not in missing]
         params = _parameters(conn, layer, specs)
         started = dt.datetime.now(dt.UTC)
-        with gx_context.locked(root):
+        with gx_context.locked(root), gx_context.live_row_views(conn, present):
             context = gx_context.open_context(warehouse.url, root, docs_dir)
-            checkpoint = gx_context.sync_layer(context, layer, specs, data_docs=data_docs)
-            from great_expectations.core.run_identifier import RunIdentifier
-
-            outcome = checkpoint.run(
-                expectation_parameters=params,
-                run_id=RunIdentifier(run_name=run_id, run_time=started),
-            )
-            finished = dt.datetime.now(dt.UTC)
             by_name = {}
-            for identifier, validation in outcome.run_results.items():
-                by_name[validation.suite_name] = (identifier, validation)
+            if present:
+                checkpoint = gx_context.sync_layer(context, layer, present, data_docs=data_docs)
+                from great_expectations.core.run_identifier import RunIdentifier
+
+                outcome = checkpoint.run(
+                    expectation_parameters=params,
+                    run_id=RunIdentifier(run_name=run_id, run_time=started),
+                )
+                for identifier, validation in outcome.run_results.items():
+                    by_name[validation.suite_name] = (identifier, validation)
+            finished = dt.datetime.now(dt.UTC)
             results = []
             for spec in specs:
+                if spec.name in missing:
+                    results.append(_missing_result(spec, started, finished))
+                    continue
                 identifier, validation = by_name[spec.name]
                 result = _suite_result(
                     context,
                     spec,
                     identifier,
                     validation,
-                    missing.get(spec.name),
                     started,
                     finished,
                     data_docs,
@@ -158,6 +161,23 @@ def _close_connections(context) -> None:
     gc.collect()
 
 
+def _missing_result(spec, started, finished) -> SuiteResult:
+    """A listed table that does not exist fails its suite, loudly (never a silent pass)."""
+    error = f"table {spec.relation} does not exist (has dbt built it?)"
+    return SuiteResult(
+        suite=spec.name,
+        relation=spec.relation,
+        success=False,
+        evaluated=1,
+        successful=0,
+        failed=1,
+        started_at=started,
+        finished_at=finished,
+        data_docs=None,
+        details={"relation": spec.relation, "error": error, "failed_expectations": []},
+    )
+
+
 def _exists(conn, relation: str) -> bool:
     return conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]
 
@@ -177,7 +197,7 @@ def _parameters(conn, layer: str, specs) -> dict:
 
 
 def _suite_result(
-    context, spec, identifier, validation, missing, started, finished, data_docs=True
+    context, spec, identifier, validation, started, finished, data_docs=True
 ) -> SuiteResult:
     stats = validation.statistics
     failures = [_failure(e) for e in validation.results if not e.success]
@@ -190,16 +210,14 @@ def _suite_result(
             observed = (e.result or {}).get("observed_value")
             if observed is not None:
                 details["row_count"] = observed
-    if missing:
-        details["error"] = f"table {missing} does not exist (has dbt built it?)"
-    success = bool(validation.success) and not missing
+    success = bool(validation.success)
     return SuiteResult(
         suite=spec.name,
         relation=spec.relation,
         success=success,
         evaluated=int(stats.get("evaluated_expectations") or 0),
         successful=int(stats.get("successful_expectations") or 0),
-        failed=int(stats.get("unsuccessful_expectations") or 0) or (1 if missing else 0),
+        failed=int(stats.get("unsuccessful_expectations") or 0),
         started_at=started,
         finished_at=finished,
         data_docs=_docs_page(context, identifier) if data_docs else None,
@@ -216,8 +234,7 @@ def _add_rule_samples(conn, spec, validation, result: SuiteResult) -> None:
         query = e.expectation_config.kwargs.get("unexpected_rows_query")
         if not query or failure.get("error") or failure.get("sample_rows"):
             continue
-        has_join = re.search(r"\bjoin\b", query, re.IGNORECASE) is not None
-        batch = f"({spec.query})" + ("" if has_join else " as subselect")
+        batch = spec.batch_relation  # GX substitutes a table asset's name the same way
         # the query is the suite code's own SQL, not input
         sql = f"select * from ({query.format(batch=batch)}) as bad_rows limit {SAMPLE_ROWS}"  # noqa: S608
         try:
