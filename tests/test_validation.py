@@ -279,3 +279,21 @@ def test_a_missing_table_fails_its_suite_with_a_clear_message(new_db, gx_root, d
     [s] = result.suites
     assert s.details["error"] == "table marts.fct_not_built_yet does not exist (has dbt built it?)"
     assert "fct_not_built_yet does not exist" in result.summary()
+
+
+def test_old_stored_results_and_their_docs_pages_are_pruned(tmp_path):
+    import os
+
+    root, docs = tmp_path / "ctx", tmp_path / "docs"
+    for base in (root / "gx" / "uncommitted" / "validations", docs / "validations"):
+        for i in range(5):
+            run = base / "marts" / "dim_reps" / f"run-{i}"
+            run.mkdir(parents=True)
+            (run / "result.json").write_text("{}")
+            os.utime(run, (1_000_000 + i, 1_000_000 + i))
+
+    removed = gx_context.prune_results(root, docs, keep=2)
+
+    assert removed == 6
+    for base in (root / "gx" / "uncommitted" / "validations", docs / "validations"):
+        assert sorted(p.name for p in (base / "marts" / "dim_reps").iterdir()) == ["run-3", "run-4"]

@@ -161,6 +161,35 @@ def sync_layer(context, layer: str, specs=None, *, data_docs: bool = True):
     )
 
 
+KEEP_RUNS = int(os.environ.get("SALESPERF_DQ_KEEP_RUNS", "30"))
+
+
+def prune_results(root: Path, docs_dir: Path | None = None, keep: int = KEEP_RUNS) -> int:
+    """Keep the newest ``keep`` stored results (and their Data Docs pages) per suite, so
+    Data Docs, whose index lists every stored result, stays quick to build. History of
+    every run stays in ops.validation_runs. Returns the number of run folders removed."""
+    import shutil
+
+    removed = 0
+    bases = [
+        Path(root) / "gx" / "uncommitted" / "validations",
+        Path(docs_dir or data_docs_dir()) / "validations",
+    ]
+    for base in bases:
+        if not base.is_dir():
+            continue
+        for suite_dir in (p for layer in base.iterdir() if layer.is_dir() for p in layer.iterdir()):
+            if not suite_dir.is_dir():
+                continue
+            runs = sorted(
+                (p for p in suite_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
+            )
+            for old in runs[:-keep] if keep > 0 else runs:
+                shutil.rmtree(old, ignore_errors=True)
+                removed += 1
+    return removed
+
+
 def _validation_definition(context, name: str, batch_definition, suite):
     """The stored definition when it already ties this suite to this batch; GX's
     add_or_update would re-save the suite with fresh expectation ids on every run."""

@@ -110,6 +110,8 @@ def run_layer(
         started = dt.datetime.now(dt.UTC)
         with gx_context.locked(root), gx_context.live_row_views(conn, present):
             context = gx_context.open_context(warehouse.url, root, docs_dir)
+            if data_docs:
+                gx_context.prune_results(root, docs_dir)
             by_name = {}
             if present:
                 checkpoint = gx_context.sync_layer(context, layer, present, data_docs=data_docs)
