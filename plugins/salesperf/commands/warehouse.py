@@ -18,7 +18,10 @@ def _warehouse(args) -> int:
     if args.action == "status":
         wh = warehouse.resolve(start_embedded=False)
         running = warehouse.embedded_running() if wh.origin == "embedded" else None
-        print(f"{wh.describe()} (from {wh.origin})" + ("" if running is None else f", running: {running}"))
+        print(
+            f"{wh.describe()} (from {wh.origin})"
+            + ("" if running is None else f", running: {running}")
+        )
         return 0
     wh = warehouse.resolve()
     if args.action == "url":
