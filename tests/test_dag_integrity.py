@@ -36,6 +36,9 @@ print("@@" + json.dumps(out))
 
 @pytest.fixture(scope="module")
 def dagbag(server, tmp_path_factory):
+    from salesperf.dbt import refresh_manifest
+
+    refresh_manifest()  # transform_sales_marts renders from it; don't race a background parse
     env = airflow_env.environment(server, create_metadata_db=False)
     env["AIRFLOW_HOME"] = str(tmp_path_factory.mktemp("airflow_home"))
     proc = subprocess.run(

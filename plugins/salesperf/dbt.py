@@ -255,6 +255,9 @@ def cosmos_render_config(**kwargs):
     return RenderConfig(
         load_method=LoadMode.DBT_MANIFEST,
         test_behavior=TestBehavior.AFTER_EACH,
+        # A relationships test has two parents; attached to one of them it can run before
+        # the other exists. Detached, it runs as its own task after both.
+        should_detach_multiple_parents_tests=True,
         emit_datasets=False,
         **kwargs,
     )

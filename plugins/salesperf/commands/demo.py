@@ -24,7 +24,7 @@ PIPELINE = [
     ("send_pacing_alerts", None),
     ("send_monthly_appraisals", "{next_month_start}T09:00:00"),
     ("send_weekly_feedback", "{next_monday}T09:00:00"),
-    ("send_quarterly_review", "{next_quarter_start}T09:00:00"),
+    ("send_quarterly_review", "{quarter_start}T09:00:00"),
 ]
 
 
@@ -49,12 +49,13 @@ def _demo_dates() -> dict[str, str]:
     as_of = demo_as_of()
     next_month = (as_of.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     next_monday = as_of + dt.timedelta(days=(7 - as_of.weekday()) % 7 or 7)
-    q_month = ((as_of.month - 1) // 3 + 1) * 3 + 1
-    next_quarter = dt.date(as_of.year + (q_month > 12), (q_month - 1) % 12 + 1, 1)
+    # The quarterly review goes out on the first day of a quarter, for the quarter before:
+    # the run on or before the as-of date reports the last complete quarter.
+    quarter_start = dt.date(as_of.year, (as_of.month - 1) // 3 * 3 + 1, 1)
     return {
         "next_month_start": next_month.isoformat(),
         "next_monday": next_monday.isoformat(),
-        "next_quarter_start": next_quarter.isoformat(),
+        "quarter_start": quarter_start.isoformat(),
     }
 
 
@@ -98,6 +99,11 @@ def run(args) -> int:
     airflow_env.migrate_metadata(env)
 
     _create_demo_crm(wh, args)
+
+    if (config.DAGS_DIR / "transform_sales_marts.py").exists():
+        from salesperf.dbt import refresh_manifest
+
+        refresh_manifest()  # the transform DAG renders its dbt tasks from this manifest
 
     dates = _demo_dates()
     present = {p.stem for p in config.DAGS_DIR.glob("*.py")}
@@ -203,15 +209,16 @@ def _summary(wh, mail_dir: Path) -> None:
             "from ops.validation_runs order by suite, started_at desc"
         ).fetchall()
         print("\nValidation (latest run per suite):" if runs else "\nValidation: no runs recorded")
-        docs = None
-        for suite, layer, ok, evaluated, nfailed, link in runs:
-            docs = docs or link
+        for suite, layer, ok, evaluated, nfailed, _link in runs:
             print(
                 f"  {layer:<8} {suite:<36} {'passed' if ok else 'FAILED'} "
                 f"({evaluated - nfailed}/{evaluated} expectations)"
             )
-        if docs:
-            print(f"  Data Docs: {docs}")
+        if runs:
+            from salesperf.validation.gx_context import data_docs_dir
+
+            index = data_docs_dir() / "index.html"
+            print(f"  Data Docs: {index.as_uri() if index.exists() else 'not built'}")
 
         sent = conn.execute(
             "select kind, status, count(*) from ops.email_outbox group by kind, status order by 1, 2"
