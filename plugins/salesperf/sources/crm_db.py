@@ -16,6 +16,7 @@ failure leaves landing and watermark as they were. Nothing large is held in Pyth
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -172,6 +173,19 @@ class CrmDatabaseSource:
         # SQL from the mapping file, which is code the data team reviews (not user input)
         return f"select {', '.join(exprs)} from {m.source_table} s"  # noqa: S608
 
+    @contextlib.contextmanager
+    def _snapshot(self):
+        """A read-only source connection that is closed, never rolled back, on the way out.
+
+        When the load fails while a ``COPY ... TO STDOUT`` from the source is still
+        streaming (the warehouse died mid-load), a ROLLBACK would wait behind the unread
+        COPY data forever; a read-only snapshot has nothing to roll back, so close it."""
+        src = self.connect()
+        try:
+            yield src
+        finally:
+            src.close()
+
     def load_entity(
         self,
         conn: psycopg.Connection,
@@ -188,7 +202,7 @@ class CrmDatabaseSource:
         instance the watermark was taken from; another instance means a full extract."""
         m = self.mapping[entity]
         ent = E.get(entity)
-        with self.connect() as src:
+        with self._snapshot() as src:
             src.execute("set timezone to 'UTC'")
             src.execute("set transaction isolation level repeatable read, read only")
             current = src.execute(self.instance_sql).fetchone()[0] if self.instance_sql else None
