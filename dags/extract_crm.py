@@ -16,7 +16,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from salesperf import config
+from salesperf import config, dag_defaults
 from salesperf.assets import LANDING
 
 
@@ -26,12 +26,7 @@ from salesperf.assets import LANDING
     catchup=False,
     max_active_runs=1,
     tags=["sales", "extract", "crm"],
-    default_args={
-        "owner": "data-team",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-    },
+    default_args=dag_defaults.default_args(retry_delay=timedelta(minutes=2)),
     doc_md=__doc__,
 )
 def extract_crm():

@@ -17,7 +17,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from salesperf import config
+from salesperf import config, dag_defaults
 from salesperf.assets import LANDING
 
 
@@ -27,11 +27,7 @@ from salesperf.assets import LANDING
     catchup=False,
     max_active_runs=1,  # two polls never race for the same file
     tags=["sales", "extract", "files"],
-    default_args={
-        "owner": "data-team",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-    },
+    default_args=dag_defaults.default_args(retry_delay=timedelta(minutes=1)),
     doc_md=__doc__,
 )
 def import_crm_files():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
+from salesperf import dag_defaults
 from salesperf.assets import LANDING, MARTS
 from salesperf.config import company_timezone
 
@@ -21,11 +22,7 @@ from salesperf.config import company_timezone
     catchup=False,
     max_active_runs=1,
     tags=["sales", "dbt", "marts"],
-    default_args={
-        "owner": "data-team",
-        "retries": 2,
-        "retry_delay": pendulum.duration(minutes=1),
-    },
+    default_args=dag_defaults.default_args(retry_delay=pendulum.duration(minutes=1)),
     doc_md=__doc__,
 )
 def transform_sales_marts():
