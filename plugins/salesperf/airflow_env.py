@@ -63,6 +63,10 @@ def environment(warehouse: Warehouse, *, create_metadata_db: bool = True) -> dic
         "SCARF_ANALYTICS": "false",
         "DO_NOT_TRACK": "1",
         "AIRFLOW_CONN_SMTP_DEFAULT": os.environ.get("AIRFLOW_CONN_SMTP_DEFAULT", smtp_conn_uri()),
+        # `airflow standalone` spawns `airflow ...` subprocesses: this venv's bin comes first.
+        "PATH": os.pathsep.join(
+            p for p in (str(Path(sys.executable).parent), os.environ.get("PATH", "")) if p
+        ),
         "PYTHONPATH": os.pathsep.join(
             p for p in (str(config.PLUGINS_DIR), os.environ.get("PYTHONPATH", "")) if p
         ),
