@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -97,6 +98,10 @@ class EntityLoad:
     instance: str | None
 
 
+class SourceSchemaError(RuntimeError):
+    """The source lost a column a landing entity requires; that entity is not loaded."""
+
+
 class CrmDatabaseSource:
     """A CRM database reachable at ``location`` whose tables map onto landing entities."""
 
@@ -129,6 +134,24 @@ class CrmDatabaseSource:
     def entities(self) -> list[str]:
         return list(self.mapping)
 
+    def new_columns(self, entity: str, present: set[str]) -> list[str]:
+        """Source columns the mapping does not know (a schema change upstream): they are
+        kept in ``_extra`` and reported, never dropped silently."""
+        m = self.mapping[entity]
+        referenced = set(
+            re.findall(
+                r"[A-Za-z_]\w*",
+                " ".join([*m.columns.values(), m.deleted_at or "", m.updated_at or ""]),
+            )
+        )
+        known = set(E.get(entity).column_names) | set(m.extra) | referenced
+        new = sorted(present - known)
+        if new:
+            log.warning(
+                "%s.%s: new source columns kept in _extra: %s", self.name, entity, ", ".join(new)
+            )
+        return new
+
     def select_sql(self, conn: psycopg.Connection, entity: str, with_meta: bool = False) -> str:
         """The SELECT delivering the entity's columns, then _extra, then _deleted_at (then,
         ``with_meta``, the placeholders %(source)s, %(extracted_at)s, %(batch_id)s)."""
@@ -148,11 +171,15 @@ class CrmDatabaseSource:
                 f"source {self.name}: table {m.table} not found at {self.location.describe()}"
             )
         exprs = []
+        missing_required = []
         for col in ent.columns:
             expr = m.columns.get(col.name)
             if expr is None:
                 if col.name in present:
                     expr = f's."{col.name}"'
+                elif col.required:
+                    missing_required.append(col.name)
+                    continue
                 else:
                     log.warning(
                         "%s.%s: no source column for %s; landing gets null",
@@ -162,8 +189,17 @@ class CrmDatabaseSource:
                     )
                     expr = "null"
             exprs.append(f"({expr})::{col.type}")
-        if m.extra:
-            pairs = ", ".join(f"{_quote_literal(c)}, s.{quote_ident(c)}" for c in m.extra)
+        if missing_required:
+            # Loading nulls into a required column would be silent data loss: stop this
+            # entity (its transaction rolls back, nothing partial lands) and say why.
+            raise SourceSchemaError(
+                f"source {self.name}: {m.table} has no column "
+                f"{', '.join(missing_required)}, required by raw.{entity}; nothing of "
+                f"{entity} was loaded (fix the source or map the column in the source's mapping)"
+            )
+        extra = list(m.extra) + self.new_columns(entity, present)
+        if extra:
+            pairs = ", ".join(f"{_quote_literal(c)}, s.{quote_ident(c)}" for c in extra)
             exprs.append(f"nullif(jsonb_strip_nulls(jsonb_build_object({pairs})), '{{}}'::jsonb)")
         else:
             exprs.append("null::jsonb")
