@@ -14,10 +14,7 @@ with opportunities as (
 
     select * from {{ ref('stg_crm__opportunities') }}
     {% if is_incremental() -%}
-    where _extracted_at > (
-        select max(_extracted_at) - interval '{{ var("incremental_lookback_hours") }} hours'
-        from {{ this }}
-    )
+    where _extracted_at > (select {{ incremental_since() }} from {{ this }})
     {%- endif %}
 
 ),

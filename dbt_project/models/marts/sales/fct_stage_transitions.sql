@@ -26,7 +26,7 @@ opportunities as (
 {% if is_incremental() -%}
 watermark as (
 
-    select max(_extracted_at) - interval '{{ var("incremental_lookback_hours") }} hours' as since
+    select {{ incremental_since() }} as since
     from {{ this }}
 
 ),
