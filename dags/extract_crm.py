@@ -52,12 +52,16 @@ def extract_crm():
 
     @task(outlets=[LANDING])
     def publish_landing(results: list[dict]) -> dict:
-        """Every entity landed: announce the new landing data (triggers the marts)."""
-        total = {"inserted": 0, "updated": 0, "deleted": 0}
-        for r in results:
-            for k in total:
-                total[k] += r[k]
-        print(f"landing updated from {len(results)} extracts: {total}")
+        """Every entity landed: announce new landing data (triggers the marts). When no row
+        changed the task is skipped, so no Asset event fires and no rebuild follows."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from salesperf.extract import landing_changes
+
+        total = landing_changes(results)
+        print(f"landing changes from {len(results)} extracts: {total}")
+        if not any(total.values()):
+            raise AirflowSkipException("no landing row changed; the marts are current")
         return total
 
     publish_landing(extract_entity.expand(pair=plan_extracts()))

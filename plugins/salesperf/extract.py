@@ -170,3 +170,23 @@ def run_extract(
         p["entity"]: run_entity(source, p["entity"], warehouse, lookback_window=lookback_window)
         for p in plan(source, entities)
     }
+
+
+def landing_changes(results: list[dict]) -> dict[str, int]:
+    """Rows inserted, updated and deleted in landing by a set of entity extracts."""
+    total = {"inserted": 0, "updated": 0, "deleted": 0}
+    for r in results:
+        for key in total:
+            total[key] += int(r.get(key) or 0)
+    return total
+
+
+def changed_since(conn, started_at) -> int:
+    """Landing rows loaded or deleted by extract batches that started at or after
+    ``started_at`` (what an extract run changed; 0 means landing is as it was)."""
+    row = conn.execute(
+        "select coalesce(sum(rows_loaded + rows_deleted), 0) from ops.load_batches "
+        "where started_at >= %s and status = 'success'",
+        (started_at,),
+    ).fetchone()
+    return int(row[0])
