@@ -229,13 +229,11 @@ def _summary(wh, mail_dir: Path) -> None:
         quarantined = conn.execute("select count(*) from ops.quarantine").fetchone()[0]
         print(f"  quarantined rows: {quarantined:,}")
 
-        marts = conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "and table_type = 'BASE TABLE' order by table_name"
-        ).fetchall()
+        from salesperf.dbt import mart_row_counts
+
+        marts = mart_row_counts(wh)
         print("\nMarts (schema marts):" if marts else "\nMarts: none built")
-        for (table,) in marts:
-            n = conn.execute(f'select count(*) from marts."{table}"').fetchone()[0]  # noqa: S608
+        for table, n in marts.items():
             print(f"  marts.{table:<32} {n:>9,}")
 
         runs = conn.execute(
