@@ -417,3 +417,67 @@ def test_report_periods_from_logical_dates_in_company_time():
     assert tasks.previous_week(dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)) == "2026-10-26"
     assert tasks.previous_quarter(dt.datetime(2026, 10, 1, 1, 0, tzinfo=dt.UTC)) == "2026-Q3"
     assert tasks.previous_quarter(dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.UTC)) == "2025-Q4"
+
+
+def _content(msg) -> list[tuple[str, bytes]]:
+    """Every leaf part's type and bytes, with the random Message-ID/Content-ID parts cut."""
+    import re
+
+    out = []
+    for part in msg.walk():
+        if part.get_content_maintype() == "multipart":
+            continue
+        data = part.get_payload(decode=True)
+        if part.get_content_maintype() == "text":
+            data = re.sub(rb"[\w.-]+@salesperf\.local", b"", data)
+        out.append(
+            (part.get_content_type(), data if part.get_content_type() != "image/png" else b"")
+        )
+    return out
+
+
+@pytest.mark.parametrize("kind", ["monthly_appraisal", "team_report"])
+def test_parallel_rendering_gives_the_same_messages(
+    shared_marts, tmp_path, monkeypatch, caplog, kind
+):
+    """Forked render workers (each with its own share of recipients) produce exactly the
+    messages of the sequential path: same files, same recipients, same text and parts."""
+    from salesperf.reports import run as run_mod
+
+    monkeypatch.setattr(run_mod, "PARALLEL_MIN_RECIPIENTS", 0)
+    monkeypatch.setenv("SALESPERF_RENDER_WORKERS", "1")
+    sequential = run(shared_marts, kind, "2026-09", dry_run_dir=tmp_path / "seq")
+    assert "worker processes" not in caplog.text
+    monkeypatch.setenv("SALESPERF_RENDER_WORKERS", "3")
+    with caplog.at_level("INFO", logger="salesperf.reports.run"):
+        parallel = run(shared_marts, kind, "2026-09", dry_run_dir=tmp_path / "par")
+    assert f"{kind}: rendering in 3 worker processes" in caplog.text
+    assert parallel.written == sequential.written > 0
+    seq = {p.name: _parse(p.read_bytes()) for p in (tmp_path / "seq").glob("*.eml")}
+    par = {p.name: _parse(p.read_bytes()) for p in (tmp_path / "par").glob("*.eml")}
+    assert seq.keys() == par.keys()
+    for name, msg in seq.items():
+        assert msg["To"] == par[name]["To"] and msg["Subject"] == par[name]["Subject"]
+        assert _content(msg) == _content(par[name])
+
+
+def test_parallel_enqueue_skips_what_is_queued(marts, monkeypatch):
+    from salesperf.reports import run as run_mod
+
+    monkeypatch.setattr(run_mod, "PARALLEL_MIN_RECIPIENTS", 0)
+    monkeypatch.setenv("SALESPERF_RENDER_WORKERS", "2")
+    first = run(marts, "monthly_appraisal", "2026-09", send=False)
+    second = run(marts, "monthly_appraisal", "2026-09", send=False)
+    assert (first.built, first.enqueued) == (len(REPS), len(REPS))
+    assert (second.built, second.enqueued) == (0, 0)
+    keys = [r[0] for r in marts.execute("select idempotency_key from ops.email_outbox")]
+    assert len(keys) == len(set(keys)) == len(REPS)
+
+
+@pytest.mark.parametrize("raw", ["0", "two", "-1"])
+def test_render_workers_setting_is_checked(monkeypatch, raw):
+    from salesperf.reports.run import render_workers
+
+    monkeypatch.setenv("SALESPERF_RENDER_WORKERS", raw)
+    with pytest.raises(ValueError, match="SALESPERF_RENDER_WORKERS"):
+        render_workers()

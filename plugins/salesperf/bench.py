@@ -50,6 +50,8 @@ class Stage:
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
     note: str = ""
+    # where the time went (slowest dbt nodes, per-suite seconds...): JSON only
+    detail: dict = field(default_factory=dict)
 
     @property
     def rows_per_s(self) -> float:
@@ -265,6 +267,7 @@ def run(size: str = "small", seed: int = 42, out_dir: Path | None = None) -> Ben
         with wh.connect(target) as c:
             st.rows = _live_rows(c, "raw")
         st.note = "dbt build --full-refresh (seeds, snapshots, models, tests); rows = landing rows"
+        st.detail["slowest_nodes"] = _slowest_dbt_nodes(dbt_paths["target_path"])
 
     with wh.connect(target, autocommit=True) as c:
         c.execute("create schema if not exists bench_baseline")
@@ -283,6 +286,7 @@ def run(size: str = "small", seed: int = 42, out_dir: Path | None = None) -> Ben
         changed = demo_crm.advance(days=1, warehouse=target)
         counts = extract.run_extract("demo_crm", warehouse=target)
         dbt_runner.transform(target, **dbt_paths)
+        st.detail["slowest_nodes"] = _slowest_dbt_nodes(dbt_paths["target_path"])
         st.rows = sum(int(c.get("rows_in", 0)) for c in counts.values())
         st.note = (
             f"advance --days 1 ({sum(changed.values()):,} source changes) + extract + dbt build"
@@ -316,6 +320,16 @@ def run(size: str = "small", seed: int = 42, out_dir: Path | None = None) -> Ben
     _verdicts(result)
     _write(result, out_dir or config.LOCAL_DIR / "bench")
     return result
+
+
+def _slowest_dbt_nodes(target_path: Path, top: int = 12) -> dict[str, float]:
+    """The ``top`` slowest nodes of the last dbt invocation (from its run_results.json)."""
+    path = Path(target_path) / "run_results.json"
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text()).get("results", [])
+    timed = sorted(results, key=lambda r: r.get("execution_time") or 0, reverse=True)[:top]
+    return {r["unique_id"]: round(r.get("execution_time") or 0, 2) for r in timed}
 
 
 def _ratio(a: float, b: float) -> float | None:

@@ -3,15 +3,98 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import time
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from salesperf.reports import data, kinds, outbox
 
 log = logging.getLogger(__name__)
+
+# Below this many recipients a second process costs more than it saves.
+PARALLEL_MIN_RECIPIENTS = 40
+
+
+def render_workers() -> int:
+    """Processes that render messages: ``SALESPERF_RENDER_WORKERS`` (1 = in this process),
+    by default one per core, at most 4. Charts, templates and MIME are CPU-bound Python."""
+    raw = os.environ.get("SALESPERF_RENDER_WORKERS", "").strip()
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            raise ValueError(
+                f"SALESPERF_RENDER_WORKERS must be a whole number, not {raw!r}"
+            ) from None
+        if n < 1:
+            raise ValueError(f"SALESPERF_RENDER_WORKERS must be at least 1, not {n}")
+        return n
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _shard(key: str, shards: int) -> int:
+    return zlib.crc32(key.encode()) % shards
+
+
+def _build_shard(
+    conninfo: str, kind: str, period: str | None, skip_keys: frozenset, shard: int, shards: int
+) -> list[kinds.Outgoing]:
+    """One worker's part: the messages whose key falls in ``shard``, from its own connection."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("set default_transaction_read_only = on")
+
+        def skip(key: str) -> bool:
+            return key in skip_keys or _shard(key, shards) != shard
+
+        return list(kinds.build(conn, kind, period, skip=skip))
+
+
+def _recipients_hint(conn: psycopg.Connection) -> int:
+    """How many reps there are (0 when unknown): a savepoint keeps a missing table from
+    breaking the caller's transaction; the builder itself reports missing marts."""
+    try:
+        with conn.transaction():
+            return conn.execute("select count(*) from marts.dim_reps").fetchone()[0]
+    except psycopg.Error:
+        return 0
+
+
+def build_all(
+    conn: psycopg.Connection, kind: str, period: str | None, skip_keys: frozenset = frozenset()
+) -> Iterator[kinds.Outgoing]:
+    """Every message of ``kind`` for ``period`` not in ``skip_keys``.
+
+    With several render workers and enough recipients, the messages are built in forked
+    processes, each on its own read-only connection and its own share of the recipients
+    (by a hash of the idempotency key), and come back in key order; otherwise they are
+    built here, in the builder's order. The content is the same either way."""
+    workers = render_workers()
+    if (
+        workers <= 1
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or _recipients_hint(conn) < PARALLEL_MIN_RECIPIENTS
+    ):
+        yield from kinds.build(conn, kind, period, skip=skip_keys.__contains__)
+        return
+    conninfo = make_conninfo(conn.info.dsn, password=conn.info.password or None)
+    # fork: the workers inherit the loaded modules (spawning would import matplotlib & co.
+    # again, ~2 s each); a forked child leaves through os._exit, so the parent's connection
+    # is never touched by it.
+    ctx = multiprocessing.get_context("fork")
+    log.info("%s: rendering in %d worker processes", kind, workers)
+    with ctx.Pool(workers) as pool:
+        parts = pool.starmap(
+            _build_shard,
+            [(conninfo, kind, period, frozenset(skip_keys), i, workers) for i in range(workers)],
+        )
+    yield from sorted((o for part in parts for o in part), key=lambda o: o.key)
 
 
 @dataclass
@@ -59,7 +142,7 @@ def run(
     if dry_run_dir is not None:
         folder = Path(dry_run_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        for out in kinds.build(conn, kind, period):
+        for out in build_all(conn, kind, period):
             result.built += 1
             name = f"{out.kind}-{outbox.safe_name(out.period)}-{outbox.safe_name(out.recipient_id)}"
             if out.key_extra:
@@ -71,7 +154,7 @@ def run(
         return result
     queued = outbox.already_queued(conn, kind)
     with conn.transaction():
-        for out in kinds.build(conn, kind, period, skip=queued.__contains__):
+        for out in build_all(conn, kind, period, frozenset(queued)):
             result.built += 1
             if outbox.enqueue(
                 conn,
