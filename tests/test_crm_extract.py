@@ -182,3 +182,27 @@ def test_rebuilt_source_gets_a_full_extract(crm, conn):
 def test_unknown_entity_is_a_clear_error():
     with pytest.raises(KeyError, match="source demo_crm has no entity nope"):
         extract.plan("demo_crm", ["nope"])
+
+
+def test_first_load_rebuilds_the_primary_key_and_duplicate_keys_load_nothing(crm, conn):
+    """A first load into an empty landing table copies without the primary key and builds
+    it afterwards; a source that repeats a key then fails that entity as a whole (nothing
+    lands, the key constraint is back) instead of landing duplicates."""
+    with wh.connect(crm, autocommit=True) as src:
+        src.execute("alter table crm.teams drop constraint teams_pkey")
+        src.execute("insert into crm.teams select * from crm.teams order by id limit 1")
+    with pytest.raises(Exception, match="(?i)duplicate key|could not create unique index"):
+        extract.run_extract("demo_crm", ["teams"], warehouse=crm)
+    assert conn.execute("select count(*) from raw.teams").fetchone()[0] == 0
+    pkey = (
+        "select conname from pg_constraint where conrelid = 'raw.teams'::regclass and contype = 'p'"
+    )
+    assert conn.execute(pkey).fetchall() == [("teams_pkey",)]
+
+    extract.run_extract("demo_crm", ["users", "opportunities"], warehouse=crm)
+    for entity in ("users", "opportunities"):
+        assert conn.execute(
+            f"select conname from pg_constraint where conrelid = 'raw.{entity}'::regclass "  # noqa: S608
+            "and contype = 'p'"
+        ).fetchall() == [(f"{entity}_pkey",)]
+    assert landing_rows(conn, "opportunities") == source_rows(crm, "opportunities")

@@ -92,9 +92,32 @@ def _analyze_keys(conn: psycopg.Connection, entity: Entity) -> None:
     conn.execute(sql.SQL("analyze {} (_source, id, _deleted_at)").format(_target(entity)))
 
 
-def _copy_stmt(tmp: sql.Composable, copy_cols: list[str]) -> sql.Composed:
+def _copy_stmt(tmp: sql.Composable, copy_cols: list[str], binary: bool = False) -> sql.Composed:
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in copy_cols)
-    return sql.SQL("copy {} ({}) from stdin").format(tmp, cols)
+    fmt = sql.SQL(" (format binary)" if binary else "")
+    return sql.SQL("copy {} ({}) from stdin{}").format(tmp, cols, fmt)
+
+
+def _primary_key(conn: psycopg.Connection, entity: Entity) -> str | None:
+    """The name of ``raw.<entity>``'s primary key constraint, when it has one."""
+    row = conn.execute(
+        "select conname from pg_constraint where conrelid = %s::regclass and contype = 'p'",
+        (f"raw.{entity.name}",),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _is_empty(conn: psycopg.Connection, entity: Entity) -> bool:
+    stmt = sql.SQL("select not exists (select 1 from {})").format(_target(entity))
+    return conn.execute(stmt).fetchone()[0]
+
+
+def _copy_in(conn: psycopg.Connection, stmt: sql.Composed, chunks) -> int:
+    with conn.cursor() as cur:
+        with cur.copy(stmt) as cp:
+            for chunk in chunks:
+                cp.write(chunk)
+        return cur.rowcount
 
 
 def merge_rows(
@@ -152,6 +175,7 @@ def merge_copy(
     with_deleted_at: bool = False,
     unique_keys: bool = False,
     meta_in_stream: bool = False,
+    binary: bool = False,
 ) -> MergeResult:
     """Like :func:`merge_rows`, but ``chunks`` is COPY text-format data in that column order,
     typically read from ``COPY (select ...) TO STDOUT`` on the source database, so rows
@@ -160,15 +184,31 @@ def merge_copy(
     With ``meta_in_stream`` each row ends with ``source``, ``extracted_at`` and ``batch_id``
     (the same values as the arguments). Then, if ``unique_keys`` holds and the target has no
     row of this source yet, the rows are copied straight into ``raw.<entity>``: a first load
-    costs one COPY, not a COPY plus an INSERT ... SELECT."""
+    costs one COPY, not a COPY plus an INSERT ... SELECT. When the table is empty altogether,
+    its primary key is dropped for the COPY and built again after it (one sort instead of
+    millions of index insertions; duplicate keys still fail the load, at the rebuild).
+
+    With ``binary`` the data is in PostgreSQL's binary COPY format, each column already of
+    the landing column's type (``COPY (select ...::type ...) TO STDOUT (FORMAT binary)``):
+    nothing is parsed from text on the way in."""
     meta = ["_source", "_extracted_at", "_batch_id"] if meta_in_stream else []
     if meta_in_stream and unique_keys and _is_fresh(conn, entity, source):
         cols = _data_columns(entity, columns, with_extra, with_deleted_at) + meta
-        with conn.cursor() as cur:
-            with cur.copy(_copy_stmt(_target(entity), cols)) as cp:
-                for chunk in chunks:
-                    cp.write(chunk)
-            n = cur.rowcount
+        pkey = _primary_key(conn, entity) if _is_empty(conn, entity) else None
+        if pkey:
+            conn.execute(
+                sql.SQL("alter table {} drop constraint {}").format(
+                    _target(entity), sql.Identifier(pkey)
+                )
+            )
+        n = _copy_in(conn, _copy_stmt(_target(entity), cols, binary), chunks)
+        if pkey:
+            conn.execute("set local maintenance_work_mem = '256MB'")
+            conn.execute(
+                sql.SQL("alter table {} add constraint {} primary key (_source, id)").format(
+                    _target(entity), sql.Identifier(pkey)
+                )
+            )
         _analyze_keys(conn, entity)
         return MergeResult(rows_in=n, inserted=n, fresh=True)
     tmp, copy_cols = _stage(conn, entity, columns, with_extra, with_deleted_at)
@@ -179,11 +219,7 @@ def merge_copy(
                 "add column _batch_id text"
             ).format(tmp)
         )
-    with conn.cursor() as cur:
-        with cur.copy(_copy_stmt(tmp, copy_cols + meta)) as cp:
-            for chunk in chunks:
-                cp.write(chunk)
-        n = cur.rowcount
+    n = _copy_in(conn, _copy_stmt(tmp, copy_cols + meta, binary), chunks)
     return _merge_staged(
         conn, entity, tmp, copy_cols, n,
         source=source, batch_id=batch_id, extracted_at=extracted_at, unique_keys=unique_keys,

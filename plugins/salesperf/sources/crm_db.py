@@ -255,10 +255,12 @@ class CrmDatabaseSource:
             if since is not None:
                 select += f" where {m.updated_at} > %(since)s"
                 params["since"] = since
+            # binary: every column is cast to its landing type on the source side, so the
+            # warehouse receives typed values and parses no text (timestamps, numerics...)
             merged = merge_copy(
-                conn, ent, _copy_out(src, f"copy ({select}) to stdout", params),
+                conn, ent, _copy_out(src, f"copy ({select}) to stdout (format binary)", params),
                 source=self.name, batch_id=batch_id, extracted_at=extracted_at, with_extra=True,
-                with_deleted_at=True, unique_keys=True, meta_in_stream=True,
+                with_deleted_at=True, unique_keys=True, meta_in_stream=True, binary=True,
             )  # fmt: skip
             hard_deleted = 0
             # nothing of this source was in landing before: no deletes to look for
