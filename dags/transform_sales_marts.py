@@ -46,7 +46,7 @@ def transform_sales_marts():
         profile_config=sp_dbt.cosmos_profile_config(),
         execution_config=sp_dbt.cosmos_execution_config(),
         render_config=sp_dbt.cosmos_render_config(),
-        operator_args={"install_deps": False},
+        operator_args={"install_deps": False, "env": sp_dbt.dbt_session_env(), "append_env": True},
     )
 
     @task

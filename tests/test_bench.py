@@ -14,7 +14,8 @@ import pytest
 
 STAGES = [
     "generate_demo_crm", "baseline_plain_copy", "extract_load", "dbt_full_build",
-    "baseline_sql_transform", "incremental_daily_run", "validation", "render_monthly_emails",
+    "baseline_sql_transform", "source_advance_1_day", "incremental_daily_run", "validation",
+    "render_monthly_emails",
 ]  # fmt: skip
 
 
@@ -35,6 +36,9 @@ def test_bench_small_runs_every_stage(server, tmp_path):
         assert s["seconds"] > 0 and s["peak_rss_mb"] > 0, name
     # The load moved exactly the rows the plain COPY moved, minus rows the CRM soft-deleted.
     assert 0 < stages["extract_load"]["rows"] <= stages["baseline_plain_copy"]["rows"]
+    # where the dbt time went is recorded for every dbt stage
+    for name in ("dbt_full_build", "incremental_daily_run"):
+        assert stages[name]["detail"]["slowest_nodes"], name
     assert "landing passed" in stages["validation"]["note"]
     assert "marts passed" in stages["validation"]["note"]
     assert set(result["verdicts"]) == {

@@ -56,7 +56,11 @@ def demo(server, tmp_path_factory, monkeypatch_module):
             migrate(conn)
         demo_crm.create("small", 42, warehouse=db)
         run_extract("demo_crm", warehouse=db)
-        transform(db, target_path=paths / "target", log_path=paths / "logs")
+        transform(db, target_path=paths / "target", log_path=paths / "logs", unit_tests=True)
+        # later tests run dbt again in the same target folder: keep the build's results
+        (paths / "build_results.json").write_bytes(
+            (paths / "target" / "run_results.json").read_bytes()
+        )
         yield {"db": db, "target": paths / "target", "logs": paths / "logs"}
     finally:
         for dbname in (name, f"{name}_democrm"):
@@ -327,3 +331,24 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
         " on r.id = f.opportunity_id where r._deleted_at is not null",
     )[0]
     assert ghosts == 0
+
+
+def test_production_builds_leave_unit_tests_to_the_test_suite(monkeypatch):
+    """transform() (the CLI, the bench, the demo) skips dbt unit tests, which test SQL on
+    fixed inputs; the demo fixture above runs them (unit_tests=True) in every `make test`."""
+    from salesperf import dbt as dbt_mod
+
+    seen = []
+    monkeypatch.setattr(dbt_mod, "run_dbt", lambda args, *a, **k: seen.append(args))
+    dbt_mod.transform(None)
+    dbt_mod.transform(None, unit_tests=True, full_refresh=True)
+    assert seen[0] == ["build", "--exclude-resource-type", "unit_test"]
+    assert seen[1] == ["build", "--full-refresh"]
+
+
+def test_the_demo_build_ran_every_unit_test(demo):
+    import json
+
+    results = json.loads((demo["target"].parent / "build_results.json").read_text())["results"]
+    unit = [r for r in results if r["unique_id"].startswith("unit_test.")]
+    assert len(unit) >= 15 and all(r["status"] == "pass" for r in unit)

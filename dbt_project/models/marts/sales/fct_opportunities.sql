@@ -1,13 +1,14 @@
 -- One row per live opportunity, in company currency, credited to the team, region and
 -- manager its owner had when it closed (or was created, while open).
 -- Incremental: rows extracted since the last build (minus a look-back) are replaced
--- (delete+insert on the key); opportunities deleted in the source are removed afterwards.
+-- (delete+insert on the key); opportunities deleted in landing are removed afterwards.
 {{ config(
     materialized='incremental',
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('stg_crm__opportunities') }} as s where s.opportunity_id = t.opportunity_id)",
+    indexes=[{'columns': ['opportunity_id']}],
+    post_hook="{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities', ref('stg_crm__opportunities'), 'opportunity_id') }}",
 ) }}
 
 with opportunities as (

@@ -1,27 +1,21 @@
 -- One row per stage change: when the opportunity entered the stage, when it left it and
 -- the days in between (null while it is still in the stage).
--- Incremental: every opportunity with a new or changed stage change, or whose opportunity
--- row changed, is rebuilt whole (exits depend on the next change); changes deleted in the
--- source are removed afterwards.
+-- Incremental: every opportunity with a new, changed or deleted stage change, or whose
+-- opportunity row changed, is rebuilt whole (exits depend on the next change); rows whose
+-- landing row was deleted are removed afterwards (post-hooks).
 {{ config(
     materialized='incremental',
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('stg_crm__opportunity_stage_history') }} as h inner join {{ ref('stg_crm__opportunities') }} as o on o.opportunity_id = h.opportunity_id where h.stage_change_id = t.stage_change_id)",
+    indexes=[{'columns': ['opportunity_id']}],
+    post_hook=[
+        "{{ delete_rows_deleted_in_landing('stage_change_id', 'opportunity_stage_history', ref('stg_crm__opportunity_stage_history'), 'stage_change_id') }}",
+        "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities', ref('stg_crm__opportunities'), 'opportunity_id') }}",
+    ],
 ) }}
 
-with history as (
-
-    select * from {{ ref('stg_crm__opportunity_stage_history') }}
-
-),
-
-opportunities as (
-
-    select * from {{ ref('stg_crm__opportunities') }}
-
-),
+with
 
 {% if is_incremental() -%}
 watermark as (
@@ -31,17 +25,43 @@ watermark as (
 
 ),
 
+-- Opportunities with a stage change or an opportunity row that landed, changed or was
+-- deleted since the last build; read from the landing tables (deleted rows included), each
+-- referenced once so PostgreSQL plans them with their real statistics.
 changed as (
 
-    select opportunity_id from history where _extracted_at > (select since from watermark)
+    select history.opportunity_id
+    from {{ source('crm', 'opportunity_stage_history') }} as history
+    where (history._extracted_at > (select since from watermark)
+        or history._deleted_at > (select since from watermark))
+    {{ crm_source_filter() }}
     union
-    select opportunity_id from opportunities where _extracted_at > (select since from watermark)
-    union
-    select t.opportunity_id from {{ this }} as t
-    where not exists (select 1 from history where history.stage_change_id = t.stage_change_id)
+    select opportunities.id
+    from {{ source('crm', 'opportunities') }} as opportunities
+    where (opportunities._extracted_at > (select since from watermark)
+        or opportunities._deleted_at > (select since from watermark))
+    {{ crm_source_filter() }}
 
 ),
 {%- endif %}
+
+history as (
+
+    select * from {{ ref('stg_crm__opportunity_stage_history') }}
+    {% if is_incremental() -%}
+    where opportunity_id in (select opportunity_id from changed)
+    {%- endif %}
+
+),
+
+opportunities as (
+
+    select * from {{ ref('stg_crm__opportunities') }}
+    {% if is_incremental() -%}
+    where opportunity_id in (select opportunity_id from changed)
+    {%- endif %}
+
+),
 
 changes as (
 
@@ -59,9 +79,6 @@ changes as (
     from history
     inner join opportunities
         on opportunities.opportunity_id = history.opportunity_id
-    {% if is_incremental() -%}
-    where history.opportunity_id in (select opportunity_id from changed)
-    {%- endif %}
 
 )
 
