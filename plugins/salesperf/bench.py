@@ -110,7 +110,7 @@ class RssSampler:
     workers share the parent's pages copy-on-write, and summing their RSS would count those
     pages once per process (485 medium e-mails: 1,063 MB "RSS" for ~500 MB really used)."""
 
-    def __init__(self, interval: float = 0.05):
+    def __init__(self, interval: float = 0.1):
         self.interval = interval
         self.peak = 0
         self.peak_single = 0
