@@ -92,6 +92,26 @@ def rule(description: str, query: str) -> gxe.Expectation:
     )
 
 
+def primary_key(table: str, columns: tuple[str, ...]) -> gxe.Expectation:
+    """The columns are unique and present because PostgreSQL enforces it: ``table`` has its
+    primary key on exactly these columns. A catalog lookup, where grouping the rows would
+    scan the table (8.6 s for 5 M landing activities on the medium bench)."""
+    ident(table), [ident(c) for c in columns]
+    cols = ", ".join(columns)
+    wanted = ", ".join(f"'{c}'" for c in columns)
+    return rule(
+        f"({cols}) is unique and present: {table} keeps its primary key on ({cols})",
+        "select 'no primary key on (" + cols + ")' as problem "  # noqa: S608 - code, not input
+        "where exists (select 1 from {batch}) and not exists ("
+        " select 1 from pg_constraint c"
+        f" where c.conrelid = '{table}'::regclass and c.contype = 'p'"
+        " and array(select a.attname::text"
+        "  from unnest(c.conkey) with ordinality as k(attnum, pos), pg_attribute a"
+        "  where a.attrelid = c.conrelid and a.attnum = k.attnum order by k.pos)"
+        f" = array[{wanted}])",
+    )
+
+
 def grain(*columns: str) -> gxe.Expectation:
     """One row per grain; NULL keys count as equal (``group by`` semantics), unlike a UNIQUE index."""
     cols = ", ".join(ident(c) for c in columns)

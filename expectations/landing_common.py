@@ -1,11 +1,10 @@
 """What every landing table must satisfy, derived from the landing contract
-(:mod:`salesperf.landing.entities`): the key is unique and present, required columns are
+(:mod:`salesperf.landing.entities`): the key is unique and present (the table's primary
+key, checked in the catalog: PostgreSQL enforces it on every row), required columns are
 present, typed columns have their contract type, and the row count stays within bounds of
 the previous run. The area modules add the business rules per table."""
 
 from __future__ import annotations
-
-import great_expectations.expectations as gxe
 
 from expectations import _rules as r
 from salesperf.landing.entities import ENTITIES
@@ -30,8 +29,8 @@ def contract(entity_name: str, suite_name: str) -> list:
     required = [c for c in entity.required if c != "id"]
     typed = [(c.name, c.type) for c in entity.columns if c.type != "text"]
     expectations = [
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["_source", "id"]),
-        *r.present("id", "_source", *required),
+        r.primary_key(f"raw.{r.ident(entity.name)}", ("_source", "id")),
+        *r.present(*required),
         r.row_count_in_bounds(suite_name),
     ]
     if typed:

@@ -128,8 +128,22 @@ def test_duplicate_key_fails_the_key_expectation(new_db, gx_root, docs_dir):
         )
     result = _run(db, gx_root, docs_dir, "landing.users")
 
-    rules = {f["expectation"] for f in _failed_rules(result, "landing.users")}
-    assert rules == {"expect_compound_columns_to_be_unique"}
+    # Uniqueness is the database's job: the suite checks that the key constraint is there
+    # (a catalog lookup) instead of grouping every row of every landing table.
+    [failure] = _failed_rules(result, "landing.users")
+    assert failure["expectation"] == "unexpected_rows_expectation"
+    assert "keeps its primary key on (_source, id)" in failure["rule"]
+    assert failure["sample_rows"] == [{"problem": "no primary key on (_source, id)"}]
+
+
+def test_primary_key_on_other_columns_fails_the_key_expectation(new_db, gx_root, docs_dir):
+    db = new_db("otherkey")
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute("alter table raw.users drop constraint users_pkey")
+        conn.execute("alter table raw.users add primary key (id, _source)")
+    result = _run(db, gx_root, docs_dir, "landing.users")
+    [failure] = _failed_rules(result, "landing.users")
+    assert "primary key" in failure["rule"]
 
 
 # Each fault must fail exactly the expectation written for it (suite, rule) and show its row.

@@ -123,6 +123,16 @@ def run_layer(
                 )
                 for identifier, validation in outcome.run_results.items():
                     by_name[validation.suite_name] = (identifier, validation)
+                detail_format = gx_context.FAILURE_RESULT_FORMATS.get(layer)
+                for name, (identifier, validation) in list(by_name.items()):
+                    if detail_format and not validation.success:
+                        # the same run id: the stored result becomes the detailed one
+                        detailed = context.validation_definitions.get(name).run(
+                            expectation_parameters=params,
+                            result_format=detail_format,
+                            run_id=RunIdentifier(run_name=run_id, run_time=started),
+                        )
+                        by_name[name] = (identifier, detailed)
             finished = dt.datetime.now(dt.UTC)
             results = []
             for spec in specs:
