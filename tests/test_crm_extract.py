@@ -206,3 +206,19 @@ def test_first_load_rebuilds_the_primary_key_and_duplicate_keys_load_nothing(crm
             "and contype = 'p'"
         ).fetchall() == [(f"{entity}_pkey",)]
     assert landing_rows(conn, "opportunities") == source_rows(crm, "opportunities")
+
+
+def test_a_load_leaves_planner_statistics_for_every_column(crm, conn):
+    """dbt's incremental models filter landing on _extracted_at and join on the foreign
+    keys; without statistics on those columns (autovacuum may be off, or late) their plans
+    assume an arbitrary share of rows. Loads analyze the whole table, not only its keys."""
+    extract.run_extract("demo_crm", ["activities", "opportunities"], warehouse=crm)
+    for entity in ("activities", "opportunities"):
+        analyzed = {
+            r[0]
+            for r in conn.execute(
+                "select attname from pg_stats where schemaname = 'raw' and tablename = %s",
+                (entity,),
+            )
+        }
+        assert {"_extracted_at", "owner_id", "updated_at", "_source", "id"} <= analyzed, entity

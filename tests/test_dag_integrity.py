@@ -27,7 +27,10 @@ for dag_id, dag in bag.dags.items():
         "tags": sorted(dag.tags or []),
         "fileloc": dag.fileloc,
         "tasks": [
-            {"task_id": t.task_id, "owner": t.owner, "retries": t.retries} for t in dag.tasks
+            {"task_id": t.task_id, "owner": t.owner, "retries": t.retries,
+             "env": {k: str(v) for k, v in (getattr(t, "env", None) or {}).items()},
+             "append_env": getattr(t, "append_env", None)}
+            for t in dag.tasks
         ],
     }
 print("@@" + json.dumps(out))
@@ -77,6 +80,20 @@ def test_tags_owner_retries(dagbag):
             if t["retries"] < 1:
                 problems.append(f"{dag_id}.{t['task_id']}: no retries")
     assert problems == []
+
+
+def test_dbt_tasks_run_with_the_project_session_settings(dagbag):
+    """Cosmos' dbt tasks get the same PGOPTIONS as the CLI (jit off) on top of the
+    worker's environment (credentials, PATH)."""
+    dbt_tasks = [
+        t
+        for t in dagbag["dags"]["transform_sales_marts"]["tasks"]
+        if t["task_id"].startswith("dbt.")
+    ]
+    assert len(dbt_tasks) > 50
+    for t in dbt_tasks:
+        assert "jit=off" in t["env"].get("PGOPTIONS", ""), t["task_id"]
+        assert t["append_env"] is True, t["task_id"]
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
