@@ -8,7 +8,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     indexes=[{'columns': ['opportunity_id']}],
-    post_hook="{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities', ref('stg_crm__opportunities'), 'opportunity_id') }}",
+    post_hook="{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
 ) }}
 
 with opportunities as (

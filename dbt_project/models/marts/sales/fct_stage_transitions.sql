@@ -10,8 +10,8 @@
     on_schema_change='append_new_columns',
     indexes=[{'columns': ['opportunity_id']}],
     post_hook=[
-        "{{ delete_rows_deleted_in_landing('stage_change_id', 'opportunity_stage_history', ref('stg_crm__opportunity_stage_history'), 'stage_change_id') }}",
-        "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities', ref('stg_crm__opportunities'), 'opportunity_id') }}",
+        "{{ delete_rows_deleted_in_landing('stage_change_id', 'opportunity_stage_history') }}",
+        "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
     ],
 ) }}
 
