@@ -291,7 +291,9 @@ def run(size: str = "small", seed: int = 42, out_dir: Path | None = None) -> Ben
     with measure(result, "extract_load") as st:
         counts = extract.run_extract("demo_crm", warehouse=target)
         st.rows = sum(int(c.get("rows_in", 0)) for c in counts.values())
-        st.note = "watermark extract, COPY to temp, merge by key"
+        st.note = (
+            "first load: binary COPY from the CRM into landing, primary key built after, ANALYZE"
+        )
 
     with measure(result, "dbt_full_build") as st:
         dbt_runner.transform(target, full_refresh=True, **dbt_paths)
