@@ -316,11 +316,7 @@ def stage_keys(conn: psycopg.Connection, name: str, chunks: Iterable[bytes | mem
     tmp = sql.Identifier(name)
     conn.execute(sql.SQL("drop table if exists {}").format(tmp))
     conn.execute(sql.SQL("create temp table {} (id text) on commit drop").format(tmp))
-    with conn.cursor() as cur:
-        with cur.copy(sql.SQL("copy {} (id) from stdin").format(tmp)) as cp:
-            for chunk in chunks:
-                cp.write(chunk)
-        n = cur.rowcount
+    n = _copy_in(conn, sql.SQL("copy {} (id) from stdin").format(tmp), chunks)
     conn.execute(sql.SQL("analyze {}").format(tmp))
     return n
 

@@ -98,10 +98,7 @@ def build_all(
         with ctx.Pool(workers) as pool:
             parts = pool.starmap(
                 _build_shard,
-                [
-                    (conninfo, kind, period, frozenset(skip_keys), i, workers)
-                    for i in range(workers)
-                ],
+                [(conninfo, kind, period, skip_keys, i, workers) for i in range(workers)],
             )
     finally:
         gc.unfreeze()

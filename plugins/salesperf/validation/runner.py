@@ -117,10 +117,8 @@ def run_layer(
                 checkpoint = gx_context.sync_layer(context, layer, present, data_docs=data_docs)
                 from great_expectations.core.run_identifier import RunIdentifier
 
-                outcome = checkpoint.run(
-                    expectation_parameters=params,
-                    run_id=RunIdentifier(run_name=run_id, run_time=started),
-                )
+                run_identifier = RunIdentifier(run_name=run_id, run_time=started)
+                outcome = checkpoint.run(expectation_parameters=params, run_id=run_identifier)
                 for identifier, validation in outcome.run_results.items():
                     by_name[validation.suite_name] = (identifier, validation)
                 detail_format = gx_context.FAILURE_RESULT_FORMATS.get(layer)
@@ -130,7 +128,7 @@ def run_layer(
                         detailed = context.validation_definitions.get(name).run(
                             expectation_parameters=params,
                             result_format=detail_format,
-                            run_id=RunIdentifier(run_name=run_id, run_time=started),
+                            run_id=run_identifier,
                         )
                         by_name[name] = (identifier, detailed)
             finished = dt.datetime.now(dt.UTC)
