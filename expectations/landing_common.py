@@ -34,5 +34,5 @@ def contract(entity_name: str, suite_name: str) -> list:
         r.row_count_in_bounds(suite_name),
     ]
     if typed:
-        expectations.append(r.column_types(typed))
+        expectations.append(r.column_types(f"raw.{r.ident(entity.name)}", typed))
     return expectations

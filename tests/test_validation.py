@@ -238,10 +238,14 @@ def test_row_count_is_checked_against_the_previous_successful_run(new_db, gx_roo
         conn.execute("update raw.activities set _deleted_at = now() where id like 'bulk%'")
     second = _run(db, gx_root, docs_dir, "landing.activities")
 
+    # the second run is incremental (its batch holds no live row) and still counts the table
+    [suite] = second.suites
+    assert suite.details["incremental"]["mode"] == "incremental"
+    assert suite.details["incremental"]["batch_rows"] == 0
     [failure] = _failed_rules(second, "landing.activities")
-    assert failure["expectation"] == "expect_table_row_count_to_be_between"
-    assert failure["observed_value"] == 2
-    assert failure["kwargs"]["min_value"] == 21  # half of the 42 rows of the previous run
+    assert failure["rule"] == "the live row count stays within bounds of the previous run"
+    # half of the 42 rows of the previous run
+    assert failure["sample_rows"] == [{"live_rows": 2, "min_rows": 21, "max_rows": 520}]
 
 
 def test_gx_files_hold_no_credentials(new_db, gx_root, docs_dir, server):

@@ -28,6 +28,15 @@ def previous_row_count(conn: psycopg.Connection, suite: str) -> int | None:
     return None if row is None else row[0]
 
 
+def last_run(conn: psycopg.Connection, suite: str) -> tuple[bool, dict] | None:
+    """(success, details) of the latest recorded run of ``suite`` (None: never run)."""
+    return conn.execute(
+        "select success, details from ops.validation_runs where suite = %s"
+        " order by finished_at desc nulls last, id desc limit 1",
+        (suite,),
+    ).fetchone()
+
+
 def row_count_bounds(previous: int | None) -> tuple[int, int | None]:
     """(min, max) for the live row count given the previous one; no bound without history."""
     if not previous:

@@ -19,7 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from salesperf import warehouse as wh
-from salesperf.validation import gx_context, history
+from salesperf.validation import batches, gx_context, history
 
 log = logging.getLogger(__name__)
 
@@ -94,31 +94,44 @@ def run_layer(
     docs_dir: Path | None = None,
     specs=None,
     data_docs: bool = True,
+    full: bool | None = None,
 ) -> LayerResult:
     """Validate one layer ('landing' or 'marts'); see the module docstring.
 
+    Landing suites read only the rows changed since their last successful run unless
+    ``full`` (or ``SALESPERF_DQ_FULL=1``) asks for whole tables (see :mod:`.batches`).
     ``specs`` restricts the run to some suites and ``data_docs=False`` skips rendering
-    Data Docs (both for tests; a checkpoint stored that way differs from the full one)."""
+    Data Docs (both for tests)."""
     warehouse = warehouse or wh.resolve()
     run_id = run_id or f"{layer}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     root = Path(gx_root or gx_context.default_root())
     specs = specs if specs is not None else gx_context.registry().suites(layer)
+    full = batches.force_full() if full is None else full
     with wh.connect(warehouse, autocommit=True) as conn:
         missing = {s.name: s.relation for s in specs if not _exists(conn, s.relation)}
         present = [s for s in specs if s.name not in missing]
-        params = _parameters(conn, layer, specs)
+        # before anything is read: the next run re-checks rows written from here on
+        next_since_xid = batches.snapshot_xmin(conn)
         started = dt.datetime.now(dt.UTC)
-        with gx_context.locked(root), gx_context.live_row_views(conn, present):
+        plans: dict[str, batches.Plan] = {}
+        fingerprints: dict[str, str] = {}
+        with gx_context.locked(root), batches.landing_batches(conn, present):
             context = gx_context.open_context(warehouse.url, root, docs_dir)
             if data_docs:
                 gx_context.prune_results(root, docs_dir)
             by_name = {}
             if present:
-                checkpoint = gx_context.sync_layer(context, layer, present, data_docs=data_docs)
+                checkpoint = gx_context.sync_layer(context, layer, present)
+                suites = {d.name: d.suite for d in checkpoint.validation_definitions}
+                fingerprints = {n: batches.fingerprint(s) for n, s in suites.items()}
+                plans = batches.prepare(conn, present, suites, next_since_xid, full)
+                batches.record_row_counts(conn, plans)
+                if plans:
+                    log.info("landing batches (mode, rows): %s", batches.describe(plans))
                 from great_expectations.core.run_identifier import RunIdentifier
 
                 run_identifier = RunIdentifier(run_name=run_id, run_time=started)
-                outcome = checkpoint.run(expectation_parameters=params, run_id=run_identifier)
+                outcome = checkpoint.run(run_id=run_identifier)
                 for identifier, validation in outcome.run_results.items():
                     by_name[validation.suite_name] = (identifier, validation)
                 detail_format = gx_context.FAILURE_RESULT_FORMATS.get(layer)
@@ -126,11 +139,12 @@ def run_layer(
                     if detail_format and not validation.success:
                         # the same run id: the stored result becomes the detailed one
                         detailed = context.validation_definitions.get(name).run(
-                            expectation_parameters=params,
                             result_format=detail_format,
                             run_id=run_identifier,
                         )
                         by_name[name] = (identifier, detailed)
+                if data_docs:
+                    gx_context.build_docs(context, [i for i, _ in by_name.values()], root, docs_dir)
             finished = dt.datetime.now(dt.UTC)
             results = []
             for spec in specs:
@@ -147,6 +161,12 @@ def run_layer(
                     finished,
                     data_docs,
                 )
+                plan = plans.get(spec.name)
+                if plan is not None:
+                    result.details["row_count"] = plan.live_rows
+                    result.details["incremental"] = plan.details(
+                        next_since_xid, fingerprints[spec.name]
+                    )
                 _add_rule_samples(conn, spec, validation, result)
                 results.append(result)
             index = _docs_index(context) if data_docs else None
@@ -192,34 +212,12 @@ def _exists(conn, relation: str) -> bool:
     return conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]
 
 
-def _parameters(conn, layer: str, specs) -> dict:
-    """Suite parameters computed at run time: the landing row-count bounds from history."""
-    if layer != "landing":
-        return {}
-    from expectations._rules import row_count_param
-
-    params = {}
-    for spec in specs:
-        low, high = history.row_count_bounds(history.previous_row_count(conn, spec.name))
-        params[row_count_param(spec.name, "min")] = low
-        params[row_count_param(spec.name, "max")] = high
-    return params
-
-
 def _suite_result(
     context, spec, identifier, validation, started, finished, data_docs=True
 ) -> SuiteResult:
     stats = validation.statistics
     failures = [_failure(e) for e in validation.results if not e.success]
     details: dict = {"relation": spec.relation, "failed_expectations": failures}
-    for e in validation.results:
-        if (
-            e.expectation_config.type == "expect_table_row_count_to_be_between"
-            and e.success is not None
-        ):
-            observed = (e.result or {}).get("observed_value")
-            if observed is not None:
-                details["row_count"] = observed
     success = bool(validation.success)
     return SuiteResult(
         suite=spec.name,

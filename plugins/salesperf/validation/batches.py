@@ -1,0 +1,258 @@
+"""What each landing suite reads in a run: every live row, or only the rows that changed.
+
+A landing suite's batch is ``dq.landing_<entity>``. On a *full* run it is a view of the
+table's live rows. On an *incremental* run it is a table holding the live rows written
+(inserted, updated, revived) since the suite's last successful run, plus the old rows that a
+reference check must see again (below); one scan of the landing table picks them, and every
+expectation then reads that small table instead of scanning millions of rows again.
+
+Changed rows are found by the transaction that wrote them (``xmin``), not by ``_extracted_at``
+or ``_batch_id``: whatever writes a row, loader or hand-made fix, gives it a new ``xmin``.
+Each run records the oldest transaction still running when it started (its snapshot's
+``xmin``); every transaction older than that had committed or aborted before the run read
+anything, so a row version it wrote was seen by that run. The next run re-checks the rows
+written by that transaction or any later one.
+
+Checks that are not about single rows stay whole-table and cheap: the primary key and the
+column types are catalog lookups of the landing table, and the live row count is counted
+here over the whole table (``dq.landing_row_counts``) for the row-count rule.
+
+Cross-table rules (``references``: every ``owner_id`` exists in ``raw.users``) can also break
+for a row that did not change, when its parent key leaves the parent table. So each such rule
+keeps, in ``dq.landing_ref_values``, every value its column has held in live rows since the
+suite's last full run (a superset: values are added from each batch, never removed). An
+incremental run looks those values up in the parent table; the rows holding a value that is
+gone join the batch, and the rule reports them as a full run would.
+
+A run is full when asked (``full=True``, ``SALESPERF_DQ_FULL=1``), for a suite's first run,
+after a failed run of that suite, when the suite's expectations changed, and for suites with
+a rule across rows of the same table (one row per grain).
+"""
+
+# ruff: noqa: S608 - identifiers come from the suite registry and the suites' own metadata
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+
+from salesperf.validation import history
+
+ROW_COUNTS = "dq.landing_row_counts"
+REF_VALUES = "dq.landing_ref_values"
+_HALF_XID_SPACE = 2**31
+_XID_SPACE = 2**32
+
+
+@dataclass
+class Plan:
+    """How one landing suite is validated in this run (recorded in its details)."""
+
+    suite: str
+    mode: str  # "full" | "incremental"
+    reason: str
+    since_xid: int | None = None  # incremental: rows written by this transaction or later
+    batch_rows: int | None = None
+    live_rows: int | None = None
+    references: list[dict] = field(default_factory=list)
+
+    def details(self, next_since_xid: int, fingerprint: str) -> dict:
+        return {
+            "mode": self.mode,
+            "reason": self.reason,
+            "since_xid": self.since_xid,
+            "batch_rows": self.batch_rows,
+            "next_since_xid": next_since_xid,
+            "fingerprint": fingerprint,
+        }
+
+
+def force_full() -> bool:
+    return os.environ.get("SALESPERF_DQ_FULL", "").lower() in {"1", "true", "yes"}
+
+
+def snapshot_xmin(conn) -> int:
+    """The oldest transaction id still running now (64-bit, with epoch)."""
+    return conn.execute("select pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()[
+        0
+    ]
+
+
+def fingerprint(suite) -> str:
+    """Changes when an expectation of the suite changes (an old row was never checked
+    against a new expectation, so the next run must be full)."""
+    from expectations._rules import _signature
+
+    text = "\n".join(sorted(_signature(e) for e in suite.expectations))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _references(suite) -> list[dict]:
+    return [e.meta["references"] for e in suite.expectations if (e.meta or {}).get("references")]
+
+
+def _needs_whole_table(suite) -> bool:
+    """Rules that compare rows of the same table (one row per grain, unique values)."""
+    return any(
+        (e.meta or {}).get("whole_table")
+        or e.configuration.type == "expect_column_values_to_be_unique"
+        for e in suite.expectations
+    )
+
+
+def decide(conn, spec, suite, now_xid: int, full: bool) -> Plan:
+    refs = _references(suite)
+    if full:
+        return Plan(spec.name, "full", "asked for", references=refs)
+    if _needs_whole_table(suite):
+        return Plan(spec.name, "full", "a rule compares rows of the table", references=refs)
+    last = history.last_run(conn, spec.name)
+    if last is None:
+        return Plan(spec.name, "full", "first run", references=refs)
+    success, details = last
+    state = (details or {}).get("incremental") or {}
+    if not success:
+        return Plan(spec.name, "full", "the previous run failed", references=refs)
+    if state.get("fingerprint") != fingerprint(suite):
+        return Plan(spec.name, "full", "the suite changed", references=refs)
+    since = state.get("next_since_xid")
+    if since is None or not 0 <= now_xid - int(since) < _HALF_XID_SPACE:
+        return Plan(spec.name, "full", "no comparable previous run", references=refs)
+    return Plan(
+        spec.name, "incremental", "rows changed since the last run", int(since), references=refs
+    )
+
+
+def _ensure_tables(conn) -> None:
+    conn.execute("create schema if not exists dq")
+    conn.execute(
+        f"create table if not exists {ROW_COUNTS} (suite text primary key,"
+        " live_rows bigint not null, min_rows bigint, max_rows bigint,"
+        " counted_at timestamptz not null default now())"
+    )
+    conn.execute(
+        f"create table if not exists {REF_VALUES} (suite text not null, ref_column text not null,"
+        " _source text not null, value text not null,"
+        " primary key (suite, ref_column, _source, value))"
+    )
+
+
+def _drop_relation(conn, relation: str) -> None:
+    kind = conn.execute(
+        "select c.relkind from pg_class c where c.oid = to_regclass(%s)", (relation,)
+    ).fetchone()
+    if kind is None:
+        return
+    conn.execute(f"drop {'view' if kind[0] == 'v' else 'table'} {relation}")
+
+
+@contextlib.contextmanager
+def landing_batches(conn, specs):
+    """Every landing suite's batch as the view of live rows, for the duration of a run only
+    (a view left behind would block DDL on the raw table); :func:`prepare` turns the batches
+    of incremental suites into tables. All are dropped at the end."""
+    batches = [s for s in specs if s.batch_view_sql]
+    try:
+        if batches:
+            _ensure_tables(conn)
+        for spec in batches:
+            _drop_relation(conn, spec.batch_relation)
+            conn.execute(f"create view {spec.batch_relation} as {spec.batch_view_sql}")
+        yield
+    finally:
+        for spec in batches:
+            _drop_relation(conn, spec.batch_relation)
+
+
+def prepare(conn, specs, suites: dict, now_xid: int, full: bool) -> dict[str, Plan]:
+    """Decide each landing suite's mode, build its batch, count its live rows and keep its
+    reference values (see the module docstring). ``suites``: suite name -> GX suite."""
+    plans = {}
+    for spec in specs:
+        if not spec.batch_view_sql:
+            continue
+        plan = decide(conn, spec, suites[spec.name], now_xid, full)
+        if plan.mode == "incremental":
+            plan.batch_rows = _materialize_changed(conn, spec, plan)
+        _keep_reference_values(conn, spec, plan)
+        plan.live_rows = _count_live_rows(conn, spec)
+        plans[spec.name] = plan
+    return plans
+
+
+def _changed_since(since_xid: int) -> str:
+    # xmin is a 32-bit transaction id: compare modulo 2**32 as PostgreSQL does. A row version
+    # older than 2**31 transactions reads as new (checked again, never missed); decide()
+    # falls back to a full run when the previous run is that far back.
+    low = int(since_xid) % _XID_SPACE
+    return f"((r.xmin::text::bigint - {low} + {_XID_SPACE}) % {_XID_SPACE}) < {_HALF_XID_SPACE}"
+
+
+def _materialize_changed(conn, spec, plan: Plan) -> int:
+    conditions = [_changed_since(plan.since_xid)]
+    for i, ref in enumerate(plan.references):
+        gone = f"_dq_gone_{i}"
+        conn.execute(f"drop table if exists {gone}")
+        same = " and t._source = v._source" if ref["same_source"] else ""
+        conn.execute(
+            f"create temp table {gone} as select v._source, v.value from {REF_VALUES} v"
+            f" where v.suite = %s and v.ref_column = %s and not exists ("
+            f"select 1 from {ref['table']} t where t.{ref['table_column']} = v.value{same})",
+            (spec.name, ref["column"]),
+        )
+        pair = f"(r._source, r.{ref['column']})" if ref["same_source"] else f"r.{ref['column']}"
+        cols = "_source, value" if ref["same_source"] else "value"
+        conditions.append(f"{pair} in (select {cols} from {gone})")
+    _drop_relation(conn, spec.batch_relation)
+    conn.execute(
+        f"create table {spec.batch_relation} as select r.* from {spec.relation} r"
+        f" where r._deleted_at is null and ({' or '.join(conditions)})"
+    )
+    conn.execute(f"analyze {spec.batch_relation}")
+    for i in range(len(plan.references)):
+        conn.execute(f"drop table if exists _dq_gone_{i}")
+    return conn.execute(f"select count(*) from {spec.batch_relation}").fetchone()[0]
+
+
+def _keep_reference_values(conn, spec, plan: Plan) -> None:
+    for ref in plan.references:
+        column = ref["column"]
+        if plan.mode == "full":
+            conn.execute(
+                f"delete from {REF_VALUES} where suite = %s and ref_column = %s",
+                (spec.name, column),
+            )
+            source = f"{spec.relation} where _deleted_at is null and {column} is not null"
+        else:
+            source = f"{spec.batch_relation} where {column} is not null"
+        conn.execute(
+            f"insert into {REF_VALUES} (suite, ref_column, _source, value)"
+            f" select distinct %s, %s, _source, {column}::text from {source}"
+            " on conflict do nothing",
+            (spec.name, column),
+        )
+
+
+def _count_live_rows(conn, spec) -> int:
+    return conn.execute(
+        f"select count(*) from {spec.relation} where _deleted_at is null"
+    ).fetchone()[0]
+
+
+def record_row_counts(conn, plans: dict[str, Plan]) -> None:
+    """The live row counts and their bounds from the previous successful run, for the
+    row-count rule (read by the suites from ``dq.landing_row_counts``)."""
+    for name, plan in plans.items():
+        low, high = history.row_count_bounds(history.previous_row_count(conn, name))
+        conn.execute(
+            f"insert into {ROW_COUNTS} (suite, live_rows, min_rows, max_rows) values (%s, %s, %s, %s)"
+            " on conflict (suite) do update set live_rows = excluded.live_rows,"
+            " min_rows = excluded.min_rows, max_rows = excluded.max_rows, counted_at = now()",
+            (name, plan.live_rows, low, high),
+        )
+
+
+def describe(plans: dict[str, Plan]) -> str:
+    return json.dumps({n: [p.mode, p.batch_rows] for n, p in plans.items()})
