@@ -57,7 +57,17 @@ def _signature(expectation) -> str:
 
 
 def unique(column: str) -> gxe.Expectation:
-    return gxe.ExpectColumnValuesToBeUnique(column=column)
+    """No value of ``column`` appears twice (nulls aside). A grouping rule rather than GX's
+    ExpectColumnValuesToBeUnique, whose SQL counts with a window over the column (a sort:
+    5.5 s against 1.8 s for the medium fct_stage_transitions)."""
+    ident(column)
+    expectation = rule(
+        f"{column}: column values to be unique",
+        f"select {column}, count(*) as rows from {{batch}} where {column} is not null"
+        f" group by {column} having count(*) > 1",
+    )
+    expectation.meta = {"whole_table": True}  # a new row can clash with an old one
+    return expectation
 
 
 def present(*columns: str) -> list[gxe.Expectation]:
@@ -81,15 +91,29 @@ def of_type(column: str, type_: str) -> gxe.Expectation:
     return gxe.ExpectColumnValuesToBeOfType(column=column, type_=type_)
 
 
+class ExpectNoRowsFromRuleQuery(gxe.UnexpectedRowsExpectation):
+    """GX's UnexpectedRowsExpectation that only counts the rows its query returns.
+
+    GX runs such a query twice, once to count the rows and once to fetch them, and it drops
+    the fetched rows in any result format but COMPLETE: every rule cost two scans (8 s for the
+    grain of the medium fct_target_pacing_daily). The alert's sample rows come from the
+    rule's own query with a LIMIT, run again only when the rule failed (salesperf.validation).
+    """
+
+    metric_dependencies = ("unexpected_rows_query.row_count",)
+
+    def _validate(self, metrics: dict, runtime_configuration=None, execution_engine=None):
+        count = metrics["unexpected_rows_query.row_count"]
+        return {"success": count == 0, "result": {"observed_value": count}}
+
+
 def rule(description: str, query: str) -> gxe.Expectation:
     """A business rule as SQL returning the rows that break it (none = pass).
 
     GX substitutes ``{batch}`` with ``(sub-query) AS subselect`` unless the query contains a
     JOIN; then it substitutes ``(sub-query)`` and the query must give it an alias itself.
     """
-    return gxe.UnexpectedRowsExpectation(
-        description=description, unexpected_rows_query=query.strip()
-    )
+    return ExpectNoRowsFromRuleQuery(description=description, unexpected_rows_query=query.strip())
 
 
 def primary_key(table: str, columns: tuple[str, ...]) -> gxe.Expectation:

@@ -131,7 +131,7 @@ def test_duplicate_key_fails_the_key_expectation(new_db, gx_root, docs_dir):
     # Uniqueness is the database's job: the suite checks that the key constraint is there
     # (a catalog lookup) instead of grouping every row of every landing table.
     [failure] = _failed_rules(result, "landing.users")
-    assert failure["expectation"] == "unexpected_rows_expectation"
+    assert failure["expectation"] == "expect_no_rows_from_rule_query"
     assert "keeps its primary key on (_source, id)" in failure["rule"]
     assert failure["sample_rows"] == [{"problem": "no primary key on (_source, id)"}]
 

@@ -19,7 +19,7 @@ here over the whole table (``dq.landing_row_counts``) for the row-count rule.
 
 Cross-table rules (``references``: every ``owner_id`` exists in ``raw.users``) can also break
 for a row that did not change, when its parent key leaves the parent table. So each such rule
-keeps, in ``dq.landing_ref_values``, every value its column has held in live rows since the
+keeps, in ``dq.landing_ref_values__<table>__<column>``, every value its column has held in live rows since the
 suite's last full run (a superset: values are added from each batch, never removed). An
 incremental run looks those values up in the parent table; the rows holding a value that is
 gone join the batch, and the rule reports them as a full run would.
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from salesperf.validation import history
 
 ROW_COUNTS = "dq.landing_row_counts"
-REF_VALUES = "dq.landing_ref_values"
+REF_VALUES = "dq.landing_ref_values"  # + __<table>__<column>: one table per reference
 _HALF_XID_SPACE = 2**31
 _XID_SPACE = 2**32
 
@@ -120,6 +120,12 @@ def decide(conn, spec, suite, now_xid: int, full: bool) -> Plan:
     since = state.get("next_since_xid")
     if since is None or not 0 <= now_xid - int(since) < _HALF_XID_SPACE:
         return Plan(spec.name, "full", "no comparable previous run", references=refs)
+    if any(
+        conn.execute("select to_regclass(%s)", (_values_table(spec, r["column"]),)).fetchone()[0]
+        is None
+        for r in refs
+    ):
+        return Plan(spec.name, "full", "reference values not kept", references=refs)
     return Plan(
         spec.name, "incremental", "rows changed since the last run", int(since), references=refs
     )
@@ -132,11 +138,9 @@ def _ensure_tables(conn) -> None:
         " live_rows bigint not null, min_rows bigint, max_rows bigint,"
         " counted_at timestamptz not null default now())"
     )
-    conn.execute(
-        f"create table if not exists {REF_VALUES} (suite text not null, ref_column text not null,"
-        " _source text not null, value text not null,"
-        " primary key (suite, ref_column, _source, value))"
-    )
+    # No index: it is written in bulk and read whole by a hash anti-join; a value may repeat
+    # (an incremental run appends its batch's values). Not unlogged: emptied by a crash, it
+    # would hide orphans.
 
 
 def _drop_relation(conn, relation: str) -> None:
@@ -176,8 +180,8 @@ def prepare(conn, specs, suites: dict, now_xid: int, full: bool) -> dict[str, Pl
         plan = decide(conn, spec, suites[spec.name], now_xid, full)
         if plan.mode == "incremental":
             plan.batch_rows = _materialize_changed(conn, spec, plan)
-        _keep_reference_values(conn, spec, plan)
-        plan.live_rows = _count_live_rows(conn, spec)
+        counted = _keep_reference_values(conn, spec, plan)
+        plan.live_rows = _count_live_rows(conn, spec) if counted is None else int(counted)
         plans[spec.name] = plan
     return plans
 
@@ -187,7 +191,7 @@ def _changed_since(since_xid: int) -> str:
     # older than 2**31 transactions reads as new (checked again, never missed); decide()
     # falls back to a full run when the previous run is that far back.
     low = int(since_xid) % _XID_SPACE
-    return f"((r.xmin::text::bigint - {low} + {_XID_SPACE}) % {_XID_SPACE}) < {_HALF_XID_SPACE}"
+    return f"age(r.xmin) <= age('{low}'::xid)"
 
 
 def _materialize_changed(conn, spec, plan: Plan) -> int:
@@ -197,10 +201,10 @@ def _materialize_changed(conn, spec, plan: Plan) -> int:
         conn.execute(f"drop table if exists {gone}")
         same = " and t._source = v._source" if ref["same_source"] else ""
         conn.execute(
-            f"create temp table {gone} as select v._source, v.value from {REF_VALUES} v"
-            f" where v.suite = %s and v.ref_column = %s and not exists ("
-            f"select 1 from {ref['table']} t where t.{ref['table_column']} = v.value{same})",
-            (spec.name, ref["column"]),
+            f"create temp table {gone} as select v._source, v.value"
+            f" from {_values_table(spec, ref['column'])} v where v.value is not null"
+            f" and not exists (select 1 from {ref['table']} t"
+            f" where t.{ref['table_column']} = v.value{same})"
         )
         pair = f"(r._source, r.{ref['column']})" if ref["same_source"] else f"r.{ref['column']}"
         cols = "_source, value" if ref["same_source"] else "value"
@@ -216,23 +220,33 @@ def _materialize_changed(conn, spec, plan: Plan) -> int:
     return conn.execute(f"select count(*) from {spec.batch_relation}").fetchone()[0]
 
 
-def _keep_reference_values(conn, spec, plan: Plan) -> None:
+def _values_table(spec, column: str) -> str:
+    return f"{REF_VALUES}__{spec.relation.split('.', 1)[1]}__{column}"
+
+
+def _keep_reference_values(conn, spec, plan: Plan) -> int | None:
+    """Keep the values of each reference column: on a full run those of all live rows (a
+    fresh table, whose ``n`` column counts the live rows in the same scan), on an
+    incremental one the batch's, added. Returns the live row count, or None."""
+    live_rows = None
     for ref in plan.references:
-        column = ref["column"]
-        if plan.mode == "full":
+        column, table = ref["column"], _values_table(spec, ref["column"])
+        if plan.mode == "incremental":
             conn.execute(
-                f"delete from {REF_VALUES} where suite = %s and ref_column = %s",
-                (spec.name, column),
+                f"insert into {table} (_source, value, n) select _source, {column}::text, 0"
+                f" from {spec.batch_relation} where {column} is not null group by 1, 2"
             )
-            source = f"{spec.relation} where _deleted_at is null and {column} is not null"
-        else:
-            source = f"{spec.batch_relation} where {column} is not null"
+            continue
+        # CREATE TABLE AS may scan in parallel, INSERT ... SELECT may not (PostgreSQL 15).
+        # No index: read whole by a hash anti-join; a value may repeat after incremental runs.
+        conn.execute(f"drop table if exists {table}")
         conn.execute(
-            f"insert into {REF_VALUES} (suite, ref_column, _source, value)"
-            f" select distinct %s, %s, _source, {column}::text from {source}"
-            " on conflict do nothing",
-            (spec.name, column),
+            f"create table {table} as select _source, {column}::text as value, count(*) as n"
+            f" from {spec.relation} where _deleted_at is null group by 1, 2"
         )
+        conn.execute(f"analyze {table}")
+        live_rows = conn.execute(f"select coalesce(sum(n), 0) from {table}").fetchone()[0]
+    return live_rows
 
 
 def _count_live_rows(conn, spec) -> int:

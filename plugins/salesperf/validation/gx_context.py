@@ -74,10 +74,21 @@ def locked(root: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# Session settings of GX's connections: no JIT (compiling the bundled aggregate of a wide
+# table costs more than it saves, as for dbt), and memory for the hash aggregates of the
+# grain rules (4 MB spilled the medium fct_target_pacing_daily grain to disk: 4.1 s vs 1.1 s).
+WORK_MEM = "256MB"
+SESSION_OPTIONS = f"-c jit=off -c work_mem={WORK_MEM}"
+
+
 def _gx_url(url: str) -> str:
     # GX's PostgreSQL datasource speaks SQLAlchemy; the project's driver is psycopg 3.
     if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://") :]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if "options=" not in url:
+        from urllib.parse import quote
+
+        url += ("&" if "?" in url else "?") + "options=" + quote(SESSION_OPTIONS)
     return url
 
 

@@ -110,6 +110,7 @@ def run_layer(
     with wh.connect(warehouse, autocommit=True) as conn:
         missing = {s.name: s.relation for s in specs if not _exists(conn, s.relation)}
         present = [s for s in specs if s.name not in missing]
+        conn.execute(f"set jit = off; set work_mem = '{gx_context.WORK_MEM}'")
         # before anything is read: the next run re-checks rows written from here on
         next_since_xid = batches.snapshot_xmin(conn)
         started = dt.datetime.now(dt.UTC)
