@@ -222,3 +222,47 @@ def test_a_load_leaves_planner_statistics_for_every_column(crm, conn):
             )
         }
         assert {"_extracted_at", "owner_id", "updated_at", "_source", "id"} <= analyzed, entity
+
+
+def test_a_merge_keeps_the_version_it_replaces(crm, conn):
+    """Every landing row a merge changes leaves its previous version in
+    ops.landing_replaced_rows (what aggregating models need to take a moved activity out of
+    its old month); rows the merge leaves alone leave nothing."""
+    extract.run_extract("demo_crm", ["users", "opportunities", "activities"], warehouse=crm)
+    cols = ["id", "owner_id", "occurred_at", "activity_type", "_deleted_at"]
+    before = {
+        r[0]: r
+        for r in conn.execute(f"select {', '.join(cols)} from raw.activities")  # noqa: S608
+    }
+    assert conn.execute("select count(*) from ops.landing_replaced_rows").fetchone()[0] == 0
+    with wh.connect(crm, autocommit=True) as src:
+        # one activity moves to another month, one to another rep; nothing else changes
+        moved = src.execute(
+            "update crm.activities set occurred_at = occurred_at - interval '40 days', "
+            "updated_at = updated_at + interval '1 day' "
+            "where id = (select min(id) from crm.activities) returning id"
+        ).fetchone()[0]
+        handed = src.execute(
+            "update crm.activities set owner_id = (select max(id) from crm.users), "
+            "updated_at = updated_at + interval '1 day' "
+            "where id = (select max(id) from crm.activities) returning id"
+        ).fetchone()[0]
+    extract.run_extract(
+        "demo_crm", ["activities"], warehouse=crm, lookback_window=timedelta(days=10_000)
+    )
+    logged = conn.execute(
+        "select id, prior->>'owner_id', (prior->>'occurred_at')::timestamptz, "
+        "prior->>'activity_type', (prior->>'_deleted_at')::timestamptz, replaced_at, "
+        "replaced_by_batch from ops.landing_replaced_rows where entity = 'activities'"
+    ).fetchall()
+    moved, handed = str(moved), str(handed)
+    assert sorted(r[0] for r in logged) == sorted([moved, handed])
+    for row in logged:
+        assert tuple(row[:5]) == before[row[0]]
+        assert (row[5], row[6]) == conn.execute(
+            "select _extracted_at, _batch_id from raw.activities where id = %s", (row[0],)
+        ).fetchone()
+    after = conn.execute(
+        "select occurred_at from raw.activities where id = %s", (moved,)
+    ).fetchone()[0]
+    assert after == before[moved][2] - timedelta(days=40)

@@ -265,6 +265,48 @@ def _move_rep_to_other_team(db) -> tuple[str, str, str, datetime]:
     return rep, old_team, new_team, moved_at
 
 
+def _schema(model: str) -> str:
+    return "intermediate" if model.startswith("int_") else "marts"
+
+
+def _edit_crm_activities_and_history(db) -> tuple[str, date]:
+    """Edits the aggregates must follow back to the old values: one activity moves to a
+    month 40 days earlier, one goes to another rep, all of one rep-month's activities go, and
+    one opportunity loses its stage history. Returns the (rep, month) the moved one left."""
+    from salesperf.extract import get_source
+
+    crm = get_source("demo_crm", db).location
+    # each edit is stamped after the CRM's last change, so the extract's watermark sees it
+    with wh.connect(crm, autocommit=True) as c:
+        tz = c.execute("select current_setting('TimeZone')").fetchone()[0]
+        c.execute("set timezone = 'Asia/Shanghai'")  # the company timezone of the demo
+        rep, month = c.execute(
+            "update crm.activities set occurred_at = occurred_at - interval '40 days', "
+            "updated_at = (select max(updated_at) + interval '1 second' from crm.activities) "
+            "where id = (select min(id) from crm.activities where occurred_at is not null) "
+            "returning owner_id::text, "
+            "date_trunc('month', (occurred_at + interval '40 days')::date)::date"
+        ).fetchone()
+        c.execute(f"set timezone = '{tz}'")
+        c.execute(
+            "update crm.activities set owner_id = (select max(owner_id) from crm.activities), "
+            "updated_at = (select max(updated_at) + interval '1 second' from crm.activities) "
+            "where id = (select max(id) from crm.activities)"
+        )
+        c.execute(
+            "delete from crm.activities where (owner_id, date_trunc('month', occurred_at)) = "
+            "(select owner_id, date_trunc('month', occurred_at) from crm.activities "
+            " where occurred_at is not null and owner_id::text <> %s"
+            " group by 1, 2 order by count(*), 1, 2 limit 1)",
+            (rep,),
+        )
+        c.execute(
+            "delete from crm.opportunity_stage_history where opportunity_id = "
+            "(select max(opportunity_id) from crm.opportunity_stage_history)"
+        )
+    return rep, month
+
+
 def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
     db, target, logs = demo["db"], demo["target"], demo["logs"]
     (deleted_before,) = query(
@@ -272,6 +314,7 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
     )[0]
     changes = demo_crm.advance(1, warehouse=db)
     assert sum(changes.values()) > 0
+    moved = _edit_crm_activities_and_history(db)
     run_extract("demo_crm", warehouse=db, lookback_window=timedelta(0))
     rep, old_team, new_team, moved_at = _move_rep_to_other_team(db)
     (changed, total) = query(
@@ -282,11 +325,23 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
     )[0]
     assert 0 < changed < total / 5
 
-    models = ["fct_opportunities", "fct_stage_transitions"]
+    models = [
+        "fct_opportunities",
+        "fct_stage_transitions",
+        "int_sales__funnel_opportunity_stages",
+        "int_sales__rep_activities_monthly",
+    ]
+    # the old month of the moved activity is counted again, not only its new month
+    (old_count,) = query(
+        db,
+        "select activities_total from intermediate.int_sales__rep_activities_monthly"
+        " where rep_id = %s and month_start = %s",
+        moved,
+    )[0]
     run_dbt(["snapshot"], db, target_path=target, log_path=logs)
     # No look-back: every row extracted in this test is minutes old, so the default window
     # would reprocess everything and prove nothing; only the changed rows go through here.
-    run_dbt(["run", "-s", "+fct_opportunities", "+fct_stage_transitions",
+    run_dbt(["run", "-s", *(f"+{m}" for m in models),
              "--exclude", "resource_type:snapshot",
              "--vars", "{incremental_lookback_hours: 0}"],
             db, target_path=target, log_path=logs)  # fmt: skip
@@ -302,12 +357,20 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
     )
     assert credited == {True: old_team, False: new_team}
 
+    (new_count,) = query(
+        db,
+        "select coalesce(sum(activities_total), 0) from intermediate.int_sales__rep_activities_monthly"
+        " where rep_id = %s and month_start = %s",
+        moved,
+    )[0]
+    assert new_count == old_count - 1
+
     with wh.connect(db, autocommit=True) as conn:
         conn.execute("create schema if not exists cmp")
         for m in models:
             conn.execute(
-                sql.SQL("create table cmp.{} as select * from marts.{}").format(
-                    sql.Identifier(m), sql.Identifier(m)
+                sql.SQL("create table cmp.{} as select * from {}.{}").format(
+                    sql.Identifier(m), sql.Identifier(_schema(m)), sql.Identifier(m)
                 )
             )
     run_dbt(["run", "-s", *models, "--full-refresh"], db, target_path=target, log_path=logs)
@@ -317,7 +380,7 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
     )[0]
     diff = "select count(*) from (select * from {}.{} except all select * from {}.{}) as d"
     for m in models:
-        cmp_t, mart_t = (sql.Identifier("cmp", m), sql.Identifier("marts", m))
+        cmp_t, mart_t = (sql.Identifier("cmp", m), sql.Identifier(_schema(m), m))
         only_incremental = query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(cmp_t, mart_t))
         only_full = query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(mart_t, cmp_t))
         (rows,) = query(db, sql.SQL("select count(*) from {}").format(mart_t))[0]
@@ -331,6 +394,16 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
         " on r.id = f.opportunity_id where r._deleted_at is not null",
     )[0]
     assert ghosts == 0
+
+    # A table built before the aggregate tracked _extracted_at (it used to be rebuilt whole)
+    # has no such column: the next incremental run takes every group as changed, once.
+    m = "int_sales__rep_activities_monthly"
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute(f"alter table intermediate.{m} drop column _extracted_at")  # noqa: S608
+    run_dbt(["run", "-s", m], db, target_path=target, log_path=logs)
+    cmp_t, built_t = sql.Identifier("cmp", m), sql.Identifier("intermediate", m)
+    assert query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(cmp_t, built_t))[0][0] == 0
+    assert query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(built_t, cmp_t))[0][0] == 0
 
 
 def test_production_builds_leave_unit_tests_to_the_test_suite(monkeypatch):

@@ -1,10 +1,35 @@
 {#- The time after which rows are re-read by an incremental model: the newest
     `_extracted_at` already built, minus the look-back. On an empty table (a first build that
     ran before any data landed) max() is null; without the coalesce `> null` would select
-    nothing on every later run and the table would stay empty for good. -#}
+    nothing on every later run and the table would stay empty for good.
+    A table built before the model tracked `_extracted_at` (an aggregate that used to be
+    rebuilt whole) has no such column yet: everything counts as changed, once. -#}
 {% macro incremental_since() -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
+        if execute else ['_extracted_at'] -%}
+    {%- if '_extracted_at' in columns -%}
     coalesce(
-        max(_extracted_at) - interval '{{ var("incremental_lookback_hours") }} hours',
+        max({{ this }}._extracted_at) - interval '{{ var("incremental_lookback_hours") }} hours',
         '-infinity'::timestamptz
     )
+    {%- else -%}
+    min('-infinity'::timestamptz)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The same time as a literal, read from the table when the model runs: a filter on a
+    literal lets PostgreSQL estimate from the landing statistics how few rows changed. Behind
+    a subquery it assumes a third of the table and plans sorts and merge joins over millions
+    of rows (int_sales__funnel_opportunity_stages: 22 s instead of about 2 on the medium
+    bench). -#}
+{% macro incremental_since_literal() -%}
+    {%- if execute -%}
+        {%- set query -%}
+            select cast(({{ incremental_since() }}) as text) from {{ this }}
+        {%- endset -%}
+        {%- set since = run_query(query).columns[0].values()[0] -%}
+        {{- return("cast(" ~ dbt.string_literal(since) ~ " as timestamptz)") -}}
+    {%- else -%}
+        {{- return("cast('-infinity' as timestamptz)") -}}
+    {%- endif -%}
 {%- endmacro %}

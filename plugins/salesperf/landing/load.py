@@ -288,10 +288,12 @@ def _merge_staged(
         _analyze(conn, entity)
         return result
     updates = [c for c in data_cols if c != "id"] + ["_extracted_at", "_batch_id", "_deleted_at"]
+    compared = [c for c in data_cols if c != "id"] + ["_deleted_at"]
+    _log_replaced_rows(conn, entity, tmp, compared, "_deleted_at" in copy_cols, params)
     # Only rows that changed are rewritten: an unchanged re-extract costs no table churn.
     changed = sql.SQL(" or ").join(
         sql.SQL("{t}.{c} is distinct from excluded.{c}").format(t=target, c=sql.Identifier(c))
-        for c in [c for c in data_cols if c != "id"] + ["_deleted_at"]
+        for c in compared
     )
     stmt = sql.SQL(
         "with merged as ({insert} {select} on conflict (_source, id) do update set {sets} "
@@ -308,6 +310,36 @@ def _merge_staged(
     result.inserted, result.updated = conn.execute(stmt, params).fetchone()
     _analyze_if_changed_much(conn, entity, result.inserted + result.updated)
     return result
+
+
+def _log_replaced_rows(
+    conn: psycopg.Connection,
+    entity: Entity,
+    tmp: sql.Identifier,
+    compared: list[str],
+    staged_deleted_at: bool,
+    params: dict,
+) -> int:
+    """Keep the current version of every landing row the staged batch is about to change
+    (same comparison as the merge's) in ``ops.landing_replaced_rows``.
+
+    Aggregating models need it: an activity moved to another month or owner must leave its
+    old group too, and once merged the landing row holds only the new values. ``_extra``
+    (unmapped source columns) is left out: nothing groups by it."""
+    differs = sql.SQL(" or ").join(
+        sql.SQL("t.{c} is distinct from s.{c}").format(c=sql.Identifier(c))
+        if c != "_deleted_at" or staged_deleted_at
+        else sql.SQL("t._deleted_at is not null")
+        for c in compared
+    )
+    stmt = sql.SQL(
+        "insert into ops.landing_replaced_rows "
+        "(entity, _source, id, replaced_at, replaced_by_batch, prior) "
+        "select %(entity)s, t._source, t.id, %(extracted_at)s, %(batch_id)s, to_jsonb(t) - '_extra' "
+        "from {target} as t join {tmp} as s on s.id = t.id "
+        "where t._source = %(source)s and ({differs})"
+    ).format(target=_target(entity), tmp=tmp, differs=differs)
+    return conn.execute(stmt, {**params, "entity": entity.name}).rowcount
 
 
 def stage_keys(conn: psycopg.Connection, name: str, chunks: Iterable[bytes | memoryview]) -> int:

@@ -137,6 +137,22 @@ OPS_DDL = [
     """
     alter table ops.extract_state add column if not exists source_instance text;
     """,
+    # 4: the version a merge replaced, for models that aggregate landing rows by columns that
+    # can change (an activity moved to another month or rep must also be taken out of the old
+    # group; the landing row itself only holds the new values). One row per replaced row
+    # version; `replaced_at` is the replacing batch's `_extracted_at`.
+    """
+    create table if not exists ops.landing_replaced_rows (
+        entity      text not null,
+        _source     text not null,
+        id          text not null,
+        replaced_at timestamptz not null,
+        replaced_by_batch text not null,
+        prior       jsonb not null
+    );
+    create index if not exists landing_replaced_rows_entity_idx
+        on ops.landing_replaced_rows (entity, replaced_at);
+    """,
 ]
 
 

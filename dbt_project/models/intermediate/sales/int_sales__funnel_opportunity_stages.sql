@@ -4,17 +4,55 @@
 -- never grow down the funnel. Lost deals reach the furthest stage seen before the loss.
 -- A table, not a view: the funnel mart and the grain test both read it, and as a view
 -- it was computed twice per build (the test alone took 12.8 s on the medium bench).
-{{ config(materialized='table') }}
-with opportunities as (
+-- Incremental by opportunity: every opportunity whose landing row or stage history landed,
+-- changed or was deleted since the last build is rebuilt whole; one that no longer counts
+-- (deleted, or no created month) leaves a marker row (funnel_stage null) that replaces its
+-- old rows and is then dropped (post-hook).
+{{ config(
+    materialized='incremental',
+    unique_key='opportunity_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['opportunity_id']}],
+    post_hook="{{ delete_emptied_groups('funnel_stage') }}",
+) }}
+with
+
+{% if is_incremental() -%}
+{%- set since = incremental_since_literal() %}
+changed as (
+
+    select history.opportunity_id
+    from {{ source('crm', 'opportunity_stage_history') }} as history
+    where (history._extracted_at > {{ since }}
+        or history._deleted_at > {{ since }})
+    {{ crm_source_filter() }}
+    union
+    select opportunities.id
+    from {{ source('crm', 'opportunities') }} as opportunities
+    where (opportunities._extracted_at > {{ since }}
+        or opportunities._deleted_at > {{ since }})
+    {{ crm_source_filter() }}
+
+),
+{%- endif %}
+
+opportunities as (
 
     select * from {{ ref('fct_opportunities') }}
     where created_month is not null
+    {%- if is_incremental() %}
+        and opportunity_id in (select opportunity_id from changed)
+    {%- endif %}
 
 ),
 
 transitions as (
 
     select * from {{ ref('fct_stage_transitions') }}
+    {%- if is_incremental() %}
+    where opportunity_id in (select opportunity_id from changed)
+    {%- endif %}
 
 ),
 
@@ -25,7 +63,8 @@ reached as (
         greatest(
             coalesce(max(case when transitions.stage_order <= 5 then transitions.stage_order end), 1),
             case when opportunities.stage_order <= 5 then opportunities.stage_order else 1 end
-        ) as furthest_stage_order
+        ) as furthest_stage_order,
+        max(transitions._extracted_at) as transitions_extracted_at
     from opportunities
     left join transitions
         on transitions.opportunity_id = opportunities.opportunity_id
@@ -48,23 +87,41 @@ funnel_stages as (
     from {{ ref('stage_order') }}
     where stage_order <= 5
 
+),
+
+stage_rows as (
+
+    select
+        opportunities.opportunity_id,
+        opportunities.owner_id,
+        coalesce(opportunities.team_id, 'unassigned') as team_id,
+        opportunities.region,
+        opportunities.created_month as month_start,
+        funnel_stages.funnel_stage,
+        funnel_stages.stage_order,
+        reached.furthest_stage_order > funnel_stages.stage_order as converted,
+        stage_days.days_in_stage,
+        greatest(opportunities._extracted_at, reached.transitions_extracted_at) as _extracted_at
+    from opportunities
+    inner join reached
+        on reached.opportunity_id = opportunities.opportunity_id
+    inner join funnel_stages
+        on funnel_stages.stage_order <= reached.furthest_stage_order
+    left join stage_days
+        on stage_days.opportunity_id = opportunities.opportunity_id
+        and stage_days.stage = funnel_stages.funnel_stage
+
 )
 
+select * from stage_rows
+{%- if is_incremental() %}
+union all
+-- a changed opportunity that no longer counts: a marker replacing its old rows
 select
-    opportunities.opportunity_id,
-    opportunities.owner_id,
-    coalesce(opportunities.team_id, 'unassigned') as team_id,
-    opportunities.region,
-    opportunities.created_month as month_start,
-    funnel_stages.funnel_stage,
-    funnel_stages.stage_order,
-    reached.furthest_stage_order > funnel_stages.stage_order as converted,
-    stage_days.days_in_stage
-from opportunities
-inner join reached
-    on reached.opportunity_id = opportunities.opportunity_id
-inner join funnel_stages
-    on funnel_stages.stage_order <= reached.furthest_stage_order
-left join stage_days
-    on stage_days.opportunity_id = opportunities.opportunity_id
-    and stage_days.stage = funnel_stages.funnel_stage
+    changed.opportunity_id,
+    null, null, null, null, null, null, null, null, null
+from changed
+where not exists (
+    select 1 from stage_rows where stage_rows.opportunity_id = changed.opportunity_id
+)
+{%- endif %}

@@ -1,16 +1,102 @@
 -- Activities per rep and month, by type. A table: activities are the largest landing table
 -- and this aggregate is read several times.
-{{ config(materialized='table') }}
+-- Incremental by group: every (rep, month) that a changed activity entered or left (new,
+-- updated, deleted, and the old version of updated ones, from landing_replaced_rows) is
+-- counted again from all its activities; a group left with none is dropped (post-hook).
+-- Activities without an owner credit no rep and are left out.
+{{ config(
+    materialized='incremental',
+    unique_key=['rep_id', 'month_start'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="{{ delete_emptied_groups('activities_total') }}",
+) }}
 
+with
+
+{% if is_incremental() -%}
+changed_groups as (
+
+    select distinct
+        changed.owner_id as rep_id,
+        {{ local_month('changed.occurred_at') }} as month_start
+    from (
+        {{ landing_rows_changed_since('activities', incremental_since_literal()) }}
+    ) as changed
+    where changed.owner_id is not null and changed.occurred_at is not null
+
+),
+
+-- each changed group as its rep and two instants: the month's bounds in the company
+-- timezone, computed once per group (materialized: inlined, they were computed again for
+-- every activity the join looked at)
+changed_ranges as materialized (
+
+    select
+        rep_id,
+        cast(month_start as timestamp) at time zone {{ company_setting('timezone') }}
+            as starts_at,
+        cast(month_start + interval '1 month' as timestamp)
+            at time zone {{ company_setting('timezone') }} as ends_at
+    from changed_groups
+
+),
+{%- endif %}
+
+activities as (
+
+    select
+        activities.owner_id,
+        {{ local_month('activities.occurred_at') }} as month_start,
+        activities.activity_type,
+        activities._extracted_at
+    from {{ ref('stg_crm__activities') }} as activities
+    {%- if is_incremental() %}
+    -- only the changed groups' activities: a hash join on the rep, then a range test, so
+    -- no activity outside them pays for the timezone conversion
+    inner join changed_ranges
+        on changed_ranges.rep_id = activities.owner_id
+        and activities.occurred_at >= changed_ranges.starts_at
+        and activities.occurred_at < changed_ranges.ends_at
+    {%- endif %}
+    where activities.occurred_at is not null
+        and activities.owner_id is not null
+
+),
+
+counted as (
+
+    select
+        activities.owner_id as rep_id,
+        activities.month_start,
+        count(*) as activities_total,
+        count(case when activities.activity_type = 'call' then 1 end) as calls,
+        count(case when activities.activity_type = 'meeting' then 1 end) as meetings,
+        count(case when activities.activity_type = 'visit' then 1 end) as visits,
+        count(case when activities.activity_type = 'email' then 1 end) as emails,
+        count(case when activities.activity_type = 'demo' then 1 end) as demos,
+        max(activities._extracted_at) as _extracted_at
+    from activities
+    group by activities.owner_id, activities.month_start
+
+)
+
+{% if is_incremental() -%}
+-- a changed group with no activity left keeps a marker row (activities_total null)
 select
-    owner_id as rep_id,
-    {{ local_month('occurred_at') }} as month_start,
-    count(*) as activities_total,
-    count(case when activity_type = 'call' then 1 end) as calls,
-    count(case when activity_type = 'meeting' then 1 end) as meetings,
-    count(case when activity_type = 'visit' then 1 end) as visits,
-    count(case when activity_type = 'email' then 1 end) as emails,
-    count(case when activity_type = 'demo' then 1 end) as demos
-from {{ ref('stg_crm__activities') }}
-where occurred_at is not null
-group by owner_id, {{ local_month('occurred_at') }}
+    changed_groups.rep_id,
+    changed_groups.month_start,
+    counted.activities_total,
+    counted.calls,
+    counted.meetings,
+    counted.visits,
+    counted.emails,
+    counted.demos,
+    counted._extracted_at
+from changed_groups
+left join counted
+    on counted.rep_id = changed_groups.rep_id
+    and counted.month_start = changed_groups.month_start
+{%- else -%}
+select * from counted
+{%- endif %}

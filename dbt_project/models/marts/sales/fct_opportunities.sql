@@ -15,7 +15,7 @@ with opportunities as (
 
     select * from {{ ref('stg_crm__opportunities') }}
     {% if is_incremental() -%}
-    where _extracted_at > (select {{ incremental_since() }} from {{ this }})
+    where _extracted_at > {{ incremental_since_literal() }}
     {%- endif %}
 
 ),

@@ -18,13 +18,7 @@
 with
 
 {% if is_incremental() -%}
-watermark as (
-
-    select {{ incremental_since() }} as since
-    from {{ this }}
-
-),
-
+{%- set since = incremental_since_literal() %}
 -- Opportunities with a stage change or an opportunity row that landed, changed or was
 -- deleted since the last build; read from the landing tables (deleted rows included), each
 -- referenced once so PostgreSQL plans them with their real statistics.
@@ -32,14 +26,14 @@ changed as (
 
     select history.opportunity_id
     from {{ source('crm', 'opportunity_stage_history') }} as history
-    where (history._extracted_at > (select since from watermark)
-        or history._deleted_at > (select since from watermark))
+    where (history._extracted_at > {{ since }}
+        or history._deleted_at > {{ since }})
     {{ crm_source_filter() }}
     union
     select opportunities.id
     from {{ source('crm', 'opportunities') }} as opportunities
-    where (opportunities._extracted_at > (select since from watermark)
-        or opportunities._deleted_at > (select since from watermark))
+    where (opportunities._extracted_at > {{ since }}
+        or opportunities._deleted_at > {{ since }})
     {{ crm_source_filter() }}
 
 ),

@@ -1,0 +1,32 @@
+{#- The landing rows of `entity` that changed since `since` (a SQL expression), in both
+    versions: every row extracted or deleted since then (its current values) and, from
+    ops.landing_replaced_rows, the version each merge replaced (its old values), typed as
+    the landing table's own rows. An incremental aggregate groups these by its grain to find
+    every group a change entered or left: an activity moved from March to April changes
+    both months, and the landing row alone only tells of April. -#}
+{% macro landing_rows_changed_since(entity, since) -%}
+    select current_rows.*
+    from {{ source('crm', entity) }} as current_rows
+    where (current_rows._extracted_at > {{ since }} or current_rows._deleted_at > {{ since }})
+    {{ crm_source_filter() }}
+    union all
+    select replaced_rows.*
+    from {{ source('landing_history', 'landing_replaced_rows') }} as history
+    cross join lateral jsonb_populate_record(
+        null::{{ source('crm', entity) }}, history.prior
+    ) as replaced_rows
+    where history.entity = {{ dbt.string_literal(entity) }}
+        and history.replaced_at > {{ since }}
+        {%- if var('crm_source') is not none %}
+        and history._source = {{ sql_text(var('crm_source')) }}
+        {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook of an incremental aggregate that marks groups left without rows with a null
+    `column` (see the models): delete+insert replaced the group's old row with the marker,
+    and the marker goes here, so the group disappears as in a full rebuild. -#}
+{% macro delete_emptied_groups(column) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ adapter.quote(column) }} is null
+    {%- endif -%}
+{%- endmacro %}
