@@ -54,3 +54,35 @@ def test_bench_small_runs_every_stage(server, tmp_path):
         assert conn.execute("select count(*) from marts.dim_reps").fetchone()[0] > 0
     wh.drop_database(server, bench_db.dbname)
     wh.drop_database(server, bench_db.dbname + "_democrm")
+
+
+def test_verdicts_follow_each_budget_direction():
+    """A floor budget (load, rendering) is met at or above its limit, a ceiling budget
+    (incremental, validation, memory) at or below it; the table shows the same limits."""
+    from salesperf.bench import BUDGETS, BenchResult, Stage, _verdicts
+
+    def result(daily_s: float, emails: int) -> BenchResult:
+        r = BenchResult("t", "now", {"cores": 2, "memory_gb": 1, "postgres": "PostgreSQL x",
+                                     "python": "3.11"})  # fmt: skip
+        r.stages = [
+            Stage("baseline_plain_copy", rows=100, seconds=1.0),
+            Stage("extract_load", rows=100, seconds=2.0),  # 0.5 x COPY: on the floor
+            Stage("dbt_full_build", rows=1, seconds=100.0),
+            Stage("baseline_sql_transform", rows=1, seconds=1.0),
+            Stage("incremental_daily_run", rows=1, seconds=daily_s),
+            Stage("validation", rows=1, seconds=26.0),
+            Stage("render_monthly_emails", rows=emails, seconds=1.0),
+            Stage("generate_demo_crm", rows=1, seconds=1.0, largest_process_rss_mb=1024.0),
+        ]
+        _verdicts(r)
+        return r
+
+    ok = result(daily_s=15.0, emails=50)
+    assert ok.verdicts == {
+        "load_vs_copy": "met", "incremental_vs_full": "met", "validation_vs_full": "MISSED",
+        "peak_rss_mb": "met", "emails_per_s": "met",
+    }  # fmt: skip
+    bad = result(daily_s=15.1, emails=49)
+    assert bad.verdicts["incremental_vs_full"] == bad.verdicts["emails_per_s"] == "MISSED"
+    assert "transform_vs_sql_baseline" in ok.ratios and "transform_vs_sql_baseline" not in BUDGETS
+    assert "| incremental daily run ≤ 0.15 × full build | 0.15 | met |" in ok.to_markdown()

@@ -105,7 +105,7 @@ ANALYZE_CHANGED_SHARE = 0.1
 def _analyze_if_changed_much(conn: psycopg.Connection, entity: Entity, changed: int) -> None:
     (estimate,) = conn.execute(
         "select greatest(reltuples, 0)::bigint from pg_class where oid = %s::regclass",
-        (f"raw.{entity.name}",),
+        (_target(entity).as_string(conn),),
     ).fetchone()
     if changed and changed >= ANALYZE_CHANGED_SHARE * estimate:
         _analyze(conn, entity)
@@ -121,7 +121,7 @@ def _primary_key(conn: psycopg.Connection, entity: Entity) -> str | None:
     """The name of ``raw.<entity>``'s primary key constraint, when it has one."""
     row = conn.execute(
         "select conname from pg_constraint where conrelid = %s::regclass and contype = 'p'",
-        (f"raw.{entity.name}",),
+        (_target(entity).as_string(conn),),
     ).fetchone()
     return row[0] if row else None
 
