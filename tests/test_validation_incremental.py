@@ -124,7 +124,7 @@ def test_incremental_run_finds_what_a_full_run_finds(db, gx_root, tmp_path):
     }
 
 
-def test_a_failed_suite_is_validated_whole_next_time(db, gx_root, tmp_path):
+def test_a_failed_suite_is_validated_whole_next_time(db, gx_root, tmp_path, monkeypatch):
     docs = tmp_path / "docs"
     assert _run(db, gx_root, docs).success
     with wh.connect(db, autocommit=True) as conn:
@@ -138,6 +138,13 @@ def test_a_failed_suite_is_validated_whole_next_time(db, gx_root, tmp_path):
     [orders] = [s for s in again.suites if s.suite == "landing.orders"]
     assert orders.details["incremental"]["reason"] == "the previous run failed"
     assert not orders.success
+
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute("update raw.orders set amount = 1 where id = 'r1'")
+    assert _run(db, gx_root, docs).success
+    monkeypatch.setenv("SALESPERF_DQ_FULL", "1")  # what an operator sets to force whole tables
+    forced = _run(db, gx_root, docs)
+    assert {s.details["incremental"]["reason"] for s in forced.suites} == {"asked for"}
 
 
 def test_data_docs_render_the_runs_own_pages_once(db, gx_root, tmp_path):

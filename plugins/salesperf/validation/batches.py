@@ -75,9 +75,10 @@ def force_full() -> bool:
 
 def snapshot_xmin(conn) -> int:
     """The oldest transaction id still running now (64-bit, with epoch)."""
-    return conn.execute("select pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()[
-        0
-    ]
+    (xmin,) = conn.execute(
+        "select pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    ).fetchone()
+    return xmin
 
 
 def fingerprint(suite) -> str:
@@ -187,11 +188,11 @@ def prepare(conn, specs, suites: dict, now_xid: int, full: bool) -> dict[str, Pl
 
 
 def _changed_since(since_xid: int) -> str:
-    # xmin is a 32-bit transaction id: compare modulo 2**32 as PostgreSQL does. A row version
-    # older than 2**31 transactions reads as new (checked again, never missed); decide()
-    # falls back to a full run when the previous run is that far back.
-    low = int(since_xid) % _XID_SPACE
-    return f"age(r.xmin) <= age('{low}'::xid)"
+    # xmin is a 32-bit transaction id; age() measures both from the same current id, which
+    # compares them modulo 2**32 as PostgreSQL does. A row version more than 2**31
+    # transactions old reads as new (checked again, never missed); decide() falls back to a
+    # full run when the previous run is that far back.
+    return f"age(r.xmin) <= age('{int(since_xid) % _XID_SPACE}'::xid)"
 
 
 def _materialize_changed(conn, spec, plan: Plan) -> int:
