@@ -224,6 +224,27 @@ def test_docs_generate_works(demo):
     assert (demo["target"] / "catalog.json").stat().st_size > 10_000
 
 
+def test_staging_keys_stay_unique_across_sources(demo):
+    """Landing's primary key makes a staging key unique within a source, so the key test
+    reads only the index while one source has landed; a second source that repeats an id
+    is grouped and caught like dbt's own `unique` would."""
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+    select = ["test", "-s", "stg_crm__teams"]
+    assert run_dbt(select, db, target_path=target, log_path=logs).success
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute(
+            "insert into raw.teams (id, name, _source, _batch_id) "
+            "select id, name, 'other_crm', 'test_dup' from raw.teams order by id limit 1"
+        )
+    try:
+        failed = run_dbt(select, db, target_path=target, log_path=logs, check=False)
+    finally:
+        with wh.connect(db, autocommit=True) as conn:
+            conn.execute("delete from raw.teams where _source = 'other_crm'")
+    assert not failed.success
+    assert "FAIL 1 unique_landing_key_stg_crm__teams_team_id" in failed.stdout
+
+
 def _move_rep_to_other_team(db) -> tuple[str, str, str, datetime]:
     """Move one rep to another team (later updated_at) and give them a deal won after it."""
     with wh.connect(db) as conn:
