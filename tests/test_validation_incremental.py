@@ -169,3 +169,30 @@ def test_data_docs_render_the_runs_own_pages_once(db, gx_root, tmp_path):
             (runs[1].run_id,),
         ).fetchall()
     assert sorted(p.as_uri() for p in second_pages) == [r[0] for r in links]
+
+
+def test_cli_full_flag_reads_every_row(db, tmp_path, monkeypatch, capsys):
+    """`salesperf validate --full` validates whole landing tables; without it a suite with a
+    good run reads only the rows written since, and the output says which."""
+    from salesperf.cli import main as salesperf_main
+
+    for key, value in db.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("WAREHOUSE_URL", db.url)
+    monkeypatch.setenv("SALESPERF_GX_ROOT", str(tmp_path / "gx"))
+    monkeypatch.setenv("SALESPERF_DATA_DOCS_DIR", str(tmp_path / "docs"))
+    monkeypatch.delenv("SALESPERF_DQ_FULL", raising=False)
+    args = ["validate", "--layer", "landing"]
+    assert salesperf_main(args) == 0  # first run: whole tables
+    capsys.readouterr()
+    assert salesperf_main(args) == 0
+    assert "landing.users" in (out := capsys.readouterr().out) and "(incremental)" in out
+    assert salesperf_main([*args, "--full"]) == 0
+    out = capsys.readouterr().out
+    assert "(incremental)" not in out and "(full)" in out
+    with wh.connect(db) as conn:
+        reasons = conn.execute(
+            "select distinct details->'incremental'->>'reason' from ops.validation_runs "
+            "where run_id = (select run_id from ops.validation_runs order by id desc limit 1)"
+        ).fetchall()
+    assert reasons == [("asked for",)]

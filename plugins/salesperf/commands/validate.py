@@ -15,6 +15,12 @@ def register(sub) -> None:
     p.add_argument("--layer", choices=["landing", "marts", "all"], default="all")
     p.add_argument("--run-id", help="run id recorded in ops.validation_runs (default: generated)")
     p.add_argument(
+        "--full",
+        action="store_true",
+        help="read every landing row (default: each landing suite reads the rows written "
+        "since its last good run; SALESPERF_DQ_FULL=1 does the same as this flag)",
+    )
+    p.add_argument(
         "--alert",
         action="store_true",
         help="on failure, send the data-quality alert to the data team (SALESPERF_DATA_TEAM_EMAILS)",
@@ -30,12 +36,16 @@ def _validate(args) -> int:
     for layer in layers:
         run_id = f"{args.run_id}-{layer}" if args.run_id and len(layers) > 1 else args.run_id
         try:
-            result = run_layer(layer, run_id=run_id)
+            result = run_layer(layer, run_id=run_id, full=True if args.full else None)
         except ValueError as exc:
             raise UserError(str(exc)) from None
         for s in result.suites:
             status = "ok  " if s.success else "FAIL"
-            print(f"{status} {s.suite:<40} {s.successful}/{s.evaluated} expectations")
+            mode = (s.details.get("incremental") or {}).get("mode")
+            print(
+                f"{status} {s.suite:<40} {s.successful}/{s.evaluated} expectations"
+                + (f" ({mode})" if mode else "")
+            )
             if s.details.get("error"):
                 print(f"     {s.details['error']}")
             for f in s.failures[:10]:
