@@ -30,3 +30,21 @@
     delete from {{ this }} where {{ adapter.quote(column) }} is null
     {%- endif -%}
 {%- endmacro %}
+
+{#- Ids of the opportunities with a stage change or an opportunity row that landed, changed
+    or was deleted after `since` (a SQL expression), read from the landing tables (deleted
+    rows included). The incremental models whose rows belong to one opportunity rebuild
+    these whole. -#}
+{% macro opportunities_changed_since(since) -%}
+    select history.opportunity_id
+    from {{ source('crm', 'opportunity_stage_history') }} as history
+    where (history._extracted_at > {{ since }}
+        or history._deleted_at > {{ since }})
+    {{ crm_source_filter() }}
+    union
+    select opportunities.id
+    from {{ source('crm', 'opportunities') }} as opportunities
+    where (opportunities._extracted_at > {{ since }}
+        or opportunities._deleted_at > {{ since }})
+    {{ crm_source_filter() }}
+{%- endmacro %}

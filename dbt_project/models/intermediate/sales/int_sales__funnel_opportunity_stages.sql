@@ -19,20 +19,9 @@
 with
 
 {% if is_incremental() -%}
-{%- set since = incremental_since_literal() %}
 changed as (
 
-    select history.opportunity_id
-    from {{ source('crm', 'opportunity_stage_history') }} as history
-    where (history._extracted_at > {{ since }}
-        or history._deleted_at > {{ since }})
-    {{ crm_source_filter() }}
-    union
-    select opportunities.id
-    from {{ source('crm', 'opportunities') }} as opportunities
-    where (opportunities._extracted_at > {{ since }}
-        or opportunities._deleted_at > {{ since }})
-    {{ crm_source_filter() }}
+    {{ opportunities_changed_since(incremental_since_literal()) }}
 
 ),
 {%- endif %}

@@ -18,23 +18,9 @@
 with
 
 {% if is_incremental() -%}
-{%- set since = incremental_since_literal() %}
--- Opportunities with a stage change or an opportunity row that landed, changed or was
--- deleted since the last build; read from the landing tables (deleted rows included), each
--- referenced once so PostgreSQL plans them with their real statistics.
 changed as (
 
-    select history.opportunity_id
-    from {{ source('crm', 'opportunity_stage_history') }} as history
-    where (history._extracted_at > {{ since }}
-        or history._deleted_at > {{ since }})
-    {{ crm_source_filter() }}
-    union
-    select opportunities.id
-    from {{ source('crm', 'opportunities') }} as opportunities
-    where (opportunities._extracted_at > {{ since }}
-        or opportunities._deleted_at > {{ since }})
-    {{ crm_source_filter() }}
+    {{ opportunities_changed_since(incremental_since_literal()) }}
 
 ),
 {%- endif %}
