@@ -5,6 +5,10 @@
 --   overdue     due date passed and no session was logged in time.
 -- effect = the KPI in the period (same grain) holding the due date minus the baseline,
 -- once that period has closed; goal_met compares it with the goal.
+-- A table, not a view: it reads two views that dbt may rebuild at the same time, and a
+-- rebuilt view drops its old version with CASCADE; two such drops reaching this view at
+-- once deadlock (seen in a daily build). tests/test_dag_integrity.py keeps this true.
+{{ config(materialized='table') }}
 with plans as (
     select * from {{ ref('int_appraisal__plan_triggers') }}
 ),

@@ -1,6 +1,10 @@
 -- Clawbacks: when a deal that counted in a money reward is refunded or cancelled, the
 -- bonus is recomputed without it and the difference becomes a negative reward in the
 -- period of the refund, but never earlier than the period after the reward.
+-- A table, not a view: it reads two views that dbt may rebuild at the same time, and a
+-- rebuilt view drops its old version with CASCADE; two such drops reaching this view at
+-- once deadlock (seen in a daily build). tests/test_dag_integrity.py keeps this true.
+{{ config(materialized='table') }}
 with bonuses as (
     select * from {{ ref('int_rewards__money_bonus') }}
     where clawback_on_refund
