@@ -291,10 +291,7 @@ def _merge_staged(
     compared = [c for c in data_cols if c != "id"] + ["_deleted_at"]
     _log_replaced_rows(conn, entity, tmp, compared, "_deleted_at" in copy_cols, params)
     # Only rows that changed are rewritten: an unchanged re-extract costs no table churn.
-    changed = sql.SQL(" or ").join(
-        sql.SQL("{t}.{c} is distinct from excluded.{c}").format(t=target, c=sql.Identifier(c))
-        for c in compared
-    )
+    changed = _differs(target, sql.Identifier("excluded"), compared)
     stmt = sql.SQL(
         "with merged as ({insert} {select} on conflict (_source, id) do update set {sets} "
         "where {changed} returning (xmax = 0) as inserted) "
@@ -312,6 +309,25 @@ def _merge_staged(
     return result
 
 
+def _differs(
+    current: sql.Composable,
+    incoming: sql.Composable,
+    compared: list[str],
+    incoming_has_deleted_at: bool = True,
+) -> sql.Composed:
+    """SQL true when the incoming row differs from the current landing row in any compared
+    column: the one test of "this row changes" for the merge and for the replaced-rows log.
+    A batch without ``_deleted_at`` stages none: its rows are live (null)."""
+    return sql.SQL(" or ").join(
+        sql.SQL("{cur}.{c} is distinct from {inc}.{c}").format(
+            cur=current, inc=incoming, c=sql.Identifier(c)
+        )
+        if c != "_deleted_at" or incoming_has_deleted_at
+        else sql.SQL("{cur}._deleted_at is not null").format(cur=current)
+        for c in compared
+    )
+
+
 def _log_replaced_rows(
     conn: psycopg.Connection,
     entity: Entity,
@@ -326,12 +342,7 @@ def _log_replaced_rows(
     Aggregating models need it: an activity moved to another month or owner must leave its
     old group too, and once merged the landing row holds only the new values. ``_extra``
     (unmapped source columns) is left out: nothing groups by it."""
-    differs = sql.SQL(" or ").join(
-        sql.SQL("t.{c} is distinct from s.{c}").format(c=sql.Identifier(c))
-        if c != "_deleted_at" or staged_deleted_at
-        else sql.SQL("t._deleted_at is not null")
-        for c in compared
-    )
+    differs = _differs(sql.Identifier("t"), sql.Identifier("s"), compared, staged_deleted_at)
     stmt = sql.SQL(
         "insert into ops.landing_replaced_rows "
         "(entity, _source, id, replaced_at, replaced_by_batch, prior) "
