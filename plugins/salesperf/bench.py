@@ -389,9 +389,7 @@ def _validate(st: Stage, target: wh.Warehouse, gx_root: Path, docs_dir: Path, wh
     marts = run_layer("marts", warehouse=target, gx_root=gx_root, docs_dir=docs_dir)
     with wh.connect(target) as c:
         st.rows = _live_rows(c, "marts")
-    modes = {
-        (s.details.get("incremental") or {}).get("mode", "full") for s in landing.suites
-    }  # fmt: skip
+    modes = {s.mode or "full" for s in landing.suites}
     st.note = (
         f"{what}; landing {'passed' if landing.success else 'FAILED'} "
         f"({', '.join(sorted(modes))}), marts {'passed' if marts.success else 'FAILED'}; "

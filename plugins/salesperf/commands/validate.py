@@ -41,10 +41,9 @@ def _validate(args) -> int:
             raise UserError(str(exc)) from None
         for s in result.suites:
             status = "ok  " if s.success else "FAIL"
-            mode = (s.details.get("incremental") or {}).get("mode")
             print(
                 f"{status} {s.suite:<40} {s.successful}/{s.evaluated} expectations"
-                + (f" ({mode})" if mode else "")
+                + (f" ({s.mode})" if s.mode else "")
             )
             if s.details.get("error"):
                 print(f"     {s.details['error']}")

@@ -52,6 +52,11 @@ class SuiteResult:
     def failures(self) -> list[dict]:
         return self.details.get("failed_expectations", [])
 
+    @property
+    def mode(self) -> str | None:
+        """'full' or 'incremental' for a landing suite (see :mod:`.batches`); None for marts."""
+        return (self.details.get("incremental") or {}).get("mode")
+
 
 @dataclass
 class LayerResult:
