@@ -1,3 +1,9 @@
+{#- A landing row (alias `alias`) that landed, changed or was deleted after `since`: the
+    merge stamps `_extracted_at` on every row it writes; a deletion sets only `_deleted_at`. -#}
+{% macro landed_or_deleted_after(alias, since) -%}
+    ({{ alias }}._extracted_at > {{ since }} or {{ alias }}._deleted_at > {{ since }})
+{%- endmacro %}
+
 {#- The landing rows of `entity` that changed since `since` (a SQL expression), in both
     versions: every row extracted or deleted since then (its current values) and, from
     ops.landing_replaced_rows, the version each merge replaced (its old values), typed as
@@ -7,7 +13,7 @@
 {% macro landing_rows_changed_since(entity, since) -%}
     select current_rows.*
     from {{ source('crm', entity) }} as current_rows
-    where (current_rows._extracted_at > {{ since }} or current_rows._deleted_at > {{ since }})
+    where {{ landed_or_deleted_after('current_rows', since) }}
     {{ crm_source_filter() }}
     union all
     select replaced_rows.*
@@ -38,13 +44,11 @@
 {% macro opportunities_changed_since(since) -%}
     select history.opportunity_id
     from {{ source('crm', 'opportunity_stage_history') }} as history
-    where (history._extracted_at > {{ since }}
-        or history._deleted_at > {{ since }})
+    where {{ landed_or_deleted_after('history', since) }}
     {{ crm_source_filter() }}
     union
     select opportunities.id
     from {{ source('crm', 'opportunities') }} as opportunities
-    where (opportunities._extracted_at > {{ since }}
-        or opportunities._deleted_at > {{ since }})
+    where {{ landed_or_deleted_after('opportunities', since) }}
     {{ crm_source_filter() }}
 {%- endmacro %}
