@@ -88,6 +88,31 @@ def test_every_contract_mart_is_built_and_filled(demo):
     assert not empty, f"empty or missing marts: {empty} (counts: {counts})"
 
 
+def test_engagement_counts_the_last_90_local_days(demo):
+    """Activities in the 90 days to the as-of date, by local (company timezone) date,
+    counted here row by row against the model's instant bounds."""
+    tz = config.company_settings()["timezone"]
+    rows = query(
+        demo["db"],
+        "with as_of as (select as_of_date from intermediate.int_calendar__as_of_date),"
+        " expected as ("
+        "  select account_id, count(*) filter (where (occurred_at at time zone %(tz)s)::date"
+        "   > (select as_of_date from as_of) - 90) as n, max(occurred_at) as last_at"
+        "  from raw.activities where _deleted_at is null and account_id is not null"
+        "   and (occurred_at at time zone %(tz)s)::date <= (select as_of_date from as_of)"
+        "  group by 1)"
+        " select count(*) filter (where e.activities_last_90d is distinct from coalesce(x.n, 0)"
+        "   or e.last_contact_at is distinct from x.last_at),"
+        "  count(*) filter (where x.n > 0), count(*)"
+        " from intermediate.int_customers__engagement e"
+        " left join expected x on x.account_id = e.account_id",
+        {"tz": tz},
+    )
+    mismatched, with_recent, total = rows[0]
+    assert total > 0 and with_recent > 0
+    assert mismatched == 0
+
+
 def test_kpi_revenue_equals_won_deals_converted_independently(demo):
     """Total revenue in the KPI facts = won deals in raw x the fx_rates seed (read here)."""
     rates: dict[str, list[tuple[date, Decimal]]] = {}
@@ -245,6 +270,67 @@ def test_staging_keys_stay_unique_across_sources(demo):
     assert "FAIL 1 unique_landing_key_stg_crm__teams_team_id" in failed.stdout
 
 
+def _unique_index_columns(db, table: str) -> list[list[str]]:
+    return [
+        sorted(r[0])
+        for r in query(
+            db,
+            "select array(select a.attname::text from pg_attribute a"
+            " where a.attrelid = i.indrelid and a.attnum = any(i.indkey))"
+            " from pg_index i where i.indrelid = %s::regclass and i.indisunique",
+            (table,),
+        )
+    ]
+
+
+def test_uniqueness_tests_trust_a_unique_index_and_still_catch_duplicates(demo):
+    """The large incremental models keep their key under a unique index, which refuses a
+    duplicate when it is written; their `unique`/`unique_combination` tests then read the
+    catalog instead of grouping the table. Without the index a duplicate is still found."""
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+    pacing, activities = (
+        "marts.fct_target_pacing_daily",
+        "intermediate.int_sales__rep_activities_monthly",
+    )
+    assert ["pacing_key"] in _unique_index_columns(db, pacing)
+    assert ["month_start", "rep_id"] in _unique_index_columns(db, activities)
+    assert ["opportunity_id"] in _unique_index_columns(db, "marts.fct_opportunities")
+    assert ["stage_change_id"] in _unique_index_columns(db, "marts.fct_stage_transitions")
+    with pytest.raises(psycopg.errors.UniqueViolation), wh.connect(db) as conn:
+        conn.execute(f"insert into {pacing} select * from {pacing} limit 1")  # noqa: S608
+
+    select = ["test", "-s", "fct_target_pacing_daily,test_name:unique",
+              "int_sales__rep_activities_monthly,test_name:unique_combination"]  # fmt: skip
+    passed = run_dbt(select, db, target_path=target, log_path=logs)
+    assert passed.success
+    copies = {}
+    with wh.connect(db, autocommit=True) as conn:
+        for table in (pacing, activities):
+            for (index,) in conn.execute(
+                "select indexrelid::regclass::text from pg_index"
+                " where indrelid = %s::regclass and indisunique",
+                (table,),
+            ).fetchall():
+                conn.execute(f"drop index {index}")
+            (copies[table],) = conn.execute(
+                f"insert into {table} select * from {table} limit 1 returning ctid"  # noqa: S608
+            ).fetchone()
+    try:
+        failed = run_dbt(select, db, target_path=target, log_path=logs, check=False)
+    finally:
+        with wh.connect(db, autocommit=True) as conn:
+            for table, ctid in copies.items():
+                conn.execute(f"delete from {table} where ctid = %s::tid", (str(ctid),))  # noqa: S608
+        # the next run puts the indexes back (post-hook)
+        run_dbt(["run", "-s", "fct_target_pacing_daily", "int_sales__rep_activities_monthly"],
+                db, target_path=target, log_path=logs)  # fmt: skip
+    assert not failed.success
+    assert "FAIL 1 unique_fct_target_pacing_daily_pacing_key" in failed.stdout
+    assert "FAIL 1 unique_combination_int_sales__rep_activities_monthly" in failed.stdout
+    assert ["pacing_key"] in _unique_index_columns(db, pacing)
+    assert ["month_start", "rep_id"] in _unique_index_columns(db, activities)
+
+
 def _move_rep_to_other_team(db) -> tuple[str, str, str, datetime]:
     """Move one rep to another team (later updated_at) and give them a deal won after it."""
     with wh.connect(db) as conn:
@@ -328,6 +414,19 @@ def _edit_crm_activities_and_history(db) -> tuple[str, date]:
     return rep, month
 
 
+def _raise_a_sales_target(db) -> None:
+    """A CRM target edited after it was built: its period, the periods decomposed from it
+    and the quarters and years around its months pace against new numbers."""
+    from salesperf.extract import get_source
+
+    with wh.connect(get_source("demo_crm", db).location, autocommit=True) as c:
+        c.execute(
+            "update crm.sales_targets set value = value * 1.1, "
+            "updated_at = (select max(updated_at) + interval '1 second' from crm.sales_targets) "
+            "where id = (select max(id) from crm.sales_targets where metric = 'revenue')"
+        )
+
+
 def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
     db, target, logs = demo["db"], demo["target"], demo["logs"]
     (deleted_before,) = query(
@@ -336,6 +435,7 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
     changes = demo_crm.advance(1, warehouse=db)
     assert sum(changes.values()) > 0
     moved = _edit_crm_activities_and_history(db)
+    _raise_a_sales_target(db)
     run_extract("demo_crm", warehouse=db, lookback_window=timedelta(0))
     rep, old_team, new_team, moved_at = _move_rep_to_other_team(db)
     (changed, total) = query(
@@ -351,6 +451,7 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
         "fct_stage_transitions",
         "int_sales__funnel_opportunity_stages",
         "int_sales__rep_activities_monthly",
+        "fct_target_pacing_daily",
     ]
     # the old month of the moved activity is counted again, not only its new month
     (old_count,) = query(
@@ -423,6 +524,16 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
         conn.execute(f"alter table intermediate.{m} drop column _extracted_at")  # noqa: S608
     run_dbt(["run", "-s", m], db, target_path=target, log_path=logs)
     cmp_t, built_t = sql.Identifier("cmp", m), sql.Identifier("intermediate", m)
+    assert query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(cmp_t, built_t))[0][0] == 0
+    assert query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(built_t, cmp_t))[0][0] == 0
+
+    # Pacing built before it kept each day's revenue: the next run rebuilds every period.
+    m = "fct_target_pacing_daily"
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute(f"alter table marts.{m} drop column revenue")  # noqa: S608
+        conn.execute(f"update marts.{m} set actual = actual + 1")  # noqa: S608
+    run_dbt(["run", "-s", m], db, target_path=target, log_path=logs)
+    cmp_t, built_t = sql.Identifier("cmp", m), sql.Identifier("marts", m)
     assert query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(cmp_t, built_t))[0][0] == 0
     assert query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(built_t, cmp_t))[0][0] == 0
 

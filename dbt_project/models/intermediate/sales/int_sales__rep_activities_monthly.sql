@@ -9,7 +9,10 @@
     unique_key=['rep_id', 'month_start'],
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="{{ delete_emptied_groups('activities_total') }}",
+    post_hook=[
+        "{{ delete_emptied_groups('activities_total') }}",
+        "{{ ensure_unique_index(['rep_id', 'month_start']) }}",
+    ],
 ) }}
 
 with

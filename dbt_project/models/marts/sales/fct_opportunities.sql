@@ -7,8 +7,10 @@
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    indexes=[{'columns': ['opportunity_id']}],
-    post_hook="{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
+    post_hook=[
+        "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
+        "{{ ensure_unique_index(['opportunity_id']) }}",
+    ],
 ) }}
 
 with opportunities as (

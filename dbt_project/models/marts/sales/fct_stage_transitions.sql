@@ -12,6 +12,7 @@
     post_hook=[
         "{{ delete_rows_deleted_in_landing('stage_change_id', 'opportunity_stage_history') }}",
         "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
+        "{{ ensure_unique_index(['stage_change_id']) }}",
     ],
 ) }}
 

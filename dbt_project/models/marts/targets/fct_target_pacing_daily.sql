@@ -2,12 +2,172 @@
 -- up to the as-of date, for the month, quarter and year to date. Expected-to-date follows
 -- the monthly targets (seasonality), linear within a month; projected finish extrapolates
 -- the pace; at risk when the pace ratio is under company_settings.pacing_at_risk_threshold.
-with periods as (
+--
+-- Incremental by day. A day's row depends only on its period's target, the node's month
+-- targets (expected-to-date) and the revenue won from period start to that day, so a daily
+-- run adds the new days of every period, carrying on from the actual stored for the last
+-- day built, and rebuilds whole only the periods (level, key, period) whose inputs changed:
+--   - a different period target (or a period that appeared),
+--   - a different month target of the node in a month the period spans (expected-to-date),
+--   - a different won revenue on a day the period spans (the `revenue` column keeps it),
+--   - a different at-risk threshold (the flag no longer matches the stored pace).
+-- The post-hook drops days after the as-of date and periods whose target is gone.
+{{ config(
+    materialized='incremental',
+    unique_key='pacing_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook=["{{ delete_stale_pacing_rows() }}", "{{ ensure_unique_index(['pacing_key']) }}"],
+) }}
 
-    select * from {{ ref('fct_sales_targets') }}
+{%- set at_risk_threshold = company_setting('pacing_at_risk_threshold', 'numeric') %}
+
+with as_of as (
+
+    select as_of_date from {{ ref('int_calendar__as_of_date') }}
+
+),
+
+periods as (
+
+    select
+        level,
+        level_key,
+        period_type,
+        period_start,
+        target_value as target,
+        {{ pacing_period_end('period_type', 'period_start') }} as period_end
+    from {{ ref('fct_sales_targets') }}
     where metric = 'revenue'
 
 ),
+
+{% if is_incremental() -%}
+{#- the last day built, as a literal so the planner sees how few rows are new -#}
+{%- set pacing_state = pacing_built_state() %}
+{%- set last_day = pacing_state.last_day %}
+
+-- each period as built: its target on the last day it holds (for a period still running,
+-- the last day built, with what it had won by then). One narrow pass over the table.
+built as (
+
+    select level, level_key, period_type, period_start, as_of_date, target, actual
+    from {{ this }}
+    where as_of_date = least(
+        {{ last_day }},
+        {{ pacing_period_end('period_type', 'period_start') }} - 1
+    )
+
+),
+
+-- periods whose own target differs from the one built (or that are new, or gone)
+changed_periods as (
+
+    select
+        coalesce(periods.level, built.level) as level,
+        coalesce(periods.level_key, built.level_key) as level_key,
+        coalesce(periods.period_type, built.period_type) as period_type,
+        coalesce(periods.period_start, built.period_start) as period_start
+    from (select * from periods where period_start <= {{ last_day }}) as periods
+    full outer join built
+        on built.level = periods.level
+        and built.level_key = periods.level_key
+        and built.period_type = periods.period_type
+        and built.period_start = periods.period_start
+    where periods.target is distinct from built.target
+
+),
+
+-- node-days whose won revenue differs from the one built (each day is built up to three
+-- times, once per period type: duplicates only repeat a difference)
+changed_days as (
+
+    select
+        coalesce(revenue.level, built_days.level) as level,
+        coalesce(revenue.level_key, built_days.level_key) as level_key,
+        coalesce(revenue.date_day, built_days.as_of_date) as date_day
+    from (
+        select level, level_key, date_day, revenue
+        from {{ ref('int_targets__revenue_daily') }}
+        where date_day <= {{ last_day }} and revenue <> 0
+    ) as revenue
+    full outer join (
+        {%- if pacing_state.has_revenue %}
+        select level, level_key, as_of_date, revenue from {{ this }} where revenue <> 0
+        {%- else %}
+        select level, level_key, as_of_date, cast(null as numeric) as revenue
+        from {{ this }} where false
+        {%- endif %}
+    ) as built_days
+        on built_days.level = revenue.level
+        and built_days.level_key = revenue.level_key
+        and built_days.as_of_date = revenue.date_day
+    where revenue.revenue is distinct from built_days.revenue
+
+),
+
+dirty as (
+
+    -- the period's target
+    select level, level_key, period_type, period_start from changed_periods
+    union
+    -- a month target changes expected-to-date in the quarter and year around it
+    select periods.level, periods.level_key, periods.period_type, periods.period_start
+    from periods
+    inner join changed_periods as months
+        on months.level = periods.level
+        and months.level_key = periods.level_key
+        and months.period_type = 'month'
+        and months.period_start >= periods.period_start
+        and months.period_start < periods.period_end
+    union
+    -- revenue on a day the period spans
+    select periods.level, periods.level_key, periods.period_type, periods.period_start
+    from periods
+    inner join changed_days
+        on changed_days.level = periods.level
+        and changed_days.level_key = periods.level_key
+        and changed_days.date_day >= periods.period_start
+        and changed_days.date_day < periods.period_end
+    union
+    -- the at-risk threshold
+    select level, level_key, period_type, period_start
+    from {{ this }}
+    where is_at_risk is distinct from coalesce(pace_ratio < {{ at_risk_threshold }}, false)
+
+),
+
+-- the periods to build: a changed one from its first day; any other from the first day not
+-- built yet, carrying on from what it had won by the last day built
+period_spans as (
+
+    select periods.*, periods.period_start as first_day, cast(null as numeric) as carried_actual
+    from periods
+    inner join dirty
+        on dirty.level = periods.level
+        and dirty.level_key = periods.level_key
+        and dirty.period_type = periods.period_type
+        and dirty.period_start = periods.period_start
+    union all
+    select periods.*, greatest(periods.period_start, {{ last_day }} + 1), carried.actual
+    from periods
+    left join built as carried
+        on carried.level = periods.level
+        and carried.level_key = periods.level_key
+        and carried.period_type = periods.period_type
+        and carried.period_start = periods.period_start
+        and carried.as_of_date = {{ last_day }}
+    where periods.period_end > {{ last_day }} + 1
+        and not exists (
+            select 1 from dirty
+            where dirty.level = periods.level
+                and dirty.level_key = periods.level_key
+                and dirty.period_type = periods.period_type
+                and dirty.period_start = periods.period_start
+        )
+
+),
+{%- endif %}
 
 days as (
 
@@ -16,17 +176,24 @@ days as (
         periods.level_key,
         periods.period_type,
         periods.period_start,
-        periods.target_value as target,
+        periods.target,
         calendar.date_day,
         calendar.month_start,
         calendar.day_of_month
+        {%- if is_incremental() %},
+        periods.carried_actual
+        {%- endif %}
+    {%- if is_incremental() %}
+    from period_spans as periods
+    inner join {{ ref('int_calendar__days') }} as calendar
+        on calendar.date_day >= periods.first_day
+    {%- else %}
     from periods
     inner join {{ ref('int_calendar__days') }} as calendar
         on calendar.date_day >= periods.period_start
-        and calendar.date_day < periods.period_start + case periods.period_type
-            when 'month' then interval '1 month' when 'quarter' then interval '3 month'
-            else interval '1 year' end
-        and calendar.date_day <= (select as_of_date from {{ ref('int_calendar__as_of_date') }})
+    {%- endif %}
+        and calendar.date_day < periods.period_end
+        and calendar.date_day <= (select as_of_date from as_of)
 
 ),
 
@@ -34,6 +201,10 @@ paced as (
 
     select
         days.*,
+        coalesce(revenue.revenue, 0) as day_revenue,
+        {%- if is_incremental() %}
+        coalesce(days.carried_actual, 0) +
+        {%- endif %}
         sum(coalesce(revenue.revenue, 0)) over (
             partition by days.level, days.level_key, days.period_type, days.period_start
             order by days.date_day
@@ -69,5 +240,6 @@ select
     case when expected_to_date > 0 then round(actual * target / expected_to_date, 2) end
         as projected_finish,
     coalesce(round(actual / nullif(expected_to_date, 0), 4)
-        < {{ company_setting('pacing_at_risk_threshold', 'numeric') }}, false) as is_at_risk
+        < {{ at_risk_threshold }}, false) as is_at_risk,
+    day_revenue as revenue
 from paced
