@@ -1,11 +1,13 @@
 -- One row per day from the first year with data to the end of the last year with data or
 -- targets, with calendar and fiscal periods (fiscal year starts in the configured month).
+-- The bounds take the local date of the earliest/latest instant (the same day as the
+-- earliest/latest local date), converting one value instead of every row.
 with bounds as (
 
     select
         least(
-            (select min({{ local_date('created_at') }}) from {{ ref('stg_crm__opportunities') }}),
-            (select min({{ local_date('occurred_at') }}) from {{ ref('stg_crm__activities') }}),
+            (select {{ local_date('min(created_at)') }} from {{ ref('stg_crm__opportunities') }}),
+            (select {{ local_date('min(occurred_at)') }} from {{ ref('stg_crm__activities') }}),
             (select min(order_date) from {{ ref('stg_crm__orders') }}),
             (select min(period_start) from {{ ref('stg_crm__sales_targets') }}),
             (select as_of_date from {{ ref('int_calendar__as_of_date') }})
@@ -13,7 +15,7 @@ with bounds as (
         greatest(
             (select as_of_date from {{ ref('int_calendar__as_of_date') }}),
             (select max(period_start) from {{ ref('stg_crm__sales_targets') }}),
-            (select max({{ local_date('closed_at') }}) from {{ ref('stg_crm__opportunities') }})
+            (select {{ local_date('max(closed_at)') }} from {{ ref('stg_crm__opportunities') }})
         ) as last_day,
         {{ company_setting('fiscal_year_start_month', 'integer') }} as fy_month
 

@@ -9,16 +9,29 @@ with as_of as (
 
 ),
 
+-- the window's bounds as instants (local midnights), computed once: comparing each of the
+-- 5 M activities with them costs nothing, converting each to a local date cost seconds
+window_bounds as (
+
+    select
+        cast(as_of_date - 89 as timestamp) at time zone {{ company_setting('timezone') }}
+            as starts_at,
+        cast(as_of_date + 1 as timestamp) at time zone {{ company_setting('timezone') }}
+            as ends_at
+    from as_of
+
+),
+
 activities as (
 
     select
         account_id,
         max(occurred_at) as last_contact_at,
-        count(case when {{ local_date('occurred_at') }}
-            > (select as_of_date from as_of) - 90 then 1 end) as activities_last_90d
+        count(case when occurred_at >= (select starts_at from window_bounds) then 1 end)
+            as activities_last_90d
     from {{ ref('stg_crm__activities') }}
     where account_id is not null
-        and {{ local_date('occurred_at') }} <= (select as_of_date from as_of)
+        and occurred_at < (select ends_at from window_bounds)
     group by account_id
 
 ),
