@@ -6,24 +6,24 @@
 with opportunities as (
 
     select
-        *,
+        owner_id,
         coalesce(team_id, 'unassigned') as team_key,
-        cast({{ dbt.date_trunc('month', 'expected_close_date') }} as date) as expected_month
+        region,
+        cast({{ dbt.date_trunc('month', 'expected_close_date') }} as date) as expected_month,
+        closed_month,
+        is_closed,
+        is_won,
+        amount_company
     from {{ ref('fct_opportunities') }}
 
 ),
 
-by_level as (
+-- the month's open pipeline and won amount per rep, team and region first (a few thousand
+-- rows), then the four levels from those: grouping sets over the opportunities themselves
+-- sorted the 1 M amounts four times
+by_owner as (
 
-    select
-        case
-            when grouping(owner_id) = 0 then 'rep'
-            when grouping(team_key) = 0 then 'team'
-            when grouping(region) = 0 then 'region'
-            else 'company'
-        end as level,
-        coalesce(owner_id, team_key, region, 'company') as level_key,
-        month_start,
+    select owner_id, team_key, region, month_start,
         sum(open_amount) as open_pipeline,
         sum(won_amount) as won_amount
     from (
@@ -38,6 +38,24 @@ by_level as (
         from opportunities
         where closed_month is not null
     ) as amounts
+    group by owner_id, team_key, region, month_start
+
+),
+
+by_level as (
+
+    select
+        case
+            when grouping(owner_id) = 0 then 'rep'
+            when grouping(team_key) = 0 then 'team'
+            when grouping(region) = 0 then 'region'
+            else 'company'
+        end as level,
+        coalesce(owner_id, team_key, region, 'company') as level_key,
+        month_start,
+        sum(open_pipeline) as open_pipeline,
+        sum(won_amount) as won_amount
+    from by_owner
     group by grouping sets (
         (owner_id, month_start), (team_key, month_start), (region, month_start), (month_start)
     )
