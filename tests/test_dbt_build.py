@@ -296,6 +296,9 @@ def test_uniqueness_tests_trust_a_unique_index_and_still_catch_duplicates(demo):
     assert ["month_start", "rep_id"] in _unique_index_columns(db, activities)
     assert ["opportunity_id"] in _unique_index_columns(db, "marts.fct_opportunities")
     assert ["stage_change_id"] in _unique_index_columns(db, "marts.fct_stage_transitions")
+    assert ["funnel_stage", "opportunity_id"] in _unique_index_columns(
+        db, "intermediate.int_sales__funnel_opportunity_stages"
+    )
     with pytest.raises(psycopg.errors.UniqueViolation), wh.connect(db) as conn:
         conn.execute(f"insert into {pacing} select * from {pacing} limit 1")  # noqa: S608
 

@@ -6,15 +6,18 @@
 -- it was computed twice per build (the test alone took 12.8 s on the medium bench).
 -- Incremental by opportunity: every opportunity whose landing row or stage history landed,
 -- changed or was deleted since the last build is rebuilt whole; one that no longer counts
--- (deleted, or no created month) leaves a marker row (funnel_stage null) that replaces its
--- old rows and is then dropped (post-hook).
+-- (deleted, or no created month) leaves a marker row (stage_order null) that replaces its
+-- old rows and is then dropped (post-hook). The key (opportunity_id, funnel_stage) is kept
+-- under a unique index, which also serves delete+insert's lookups by opportunity.
 {{ config(
     materialized='incremental',
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    indexes=[{'columns': ['opportunity_id']}],
-    post_hook="{{ delete_emptied_groups('funnel_stage') }}",
+    post_hook=[
+        "{{ delete_emptied_groups('stage_order') }}",
+        "{{ ensure_unique_index(['opportunity_id', 'funnel_stage']) }}",
+    ],
 ) }}
 with
 
@@ -108,7 +111,15 @@ union all
 -- a changed opportunity that no longer counts: a marker replacing its old rows
 select
     changed.opportunity_id,
-    null, null, null, null, null, null, null, null, null
+    null as owner_id,
+    null as team_id,
+    null as region,
+    null as month_start,
+    'none' as funnel_stage,  -- the key stays NOT NULL
+    null as stage_order,
+    null as converted,
+    null as days_in_stage,
+    null as _extracted_at
 from changed
 where not exists (
     select 1 from stage_rows where stage_rows.opportunity_id = changed.opportunity_id
