@@ -11,13 +11,7 @@ with opportunities as (
 )
 
 select
-    case
-        when grouping(owner_id) = 0 then 'rep'
-        when grouping(team_key) = 0 then 'team'
-        when grouping(region) = 0 then 'region'
-        else 'company'
-    end as level,
-    coalesce(owner_id, team_key, region, 'company') as level_key,
+    {{ org_level_columns() }},
     created_month as month_start,
     count(case when is_won then 1 end) as won_count,
     count(case when is_closed and not is_won then 1 end) as lost_count,
@@ -25,9 +19,4 @@ select
     sum(case when is_closed and not is_won then coalesce(amount_company, 0) else 0 end) as lost_amount,
     avg(case when is_won then sales_cycle_days end) as avg_sales_cycle_days
 from opportunities
-group by grouping sets (
-    (owner_id, created_month),
-    (team_key, created_month),
-    (region, created_month),
-    (created_month)
-)
+group by {{ org_level_grouping_sets(['created_month']) }}

@@ -45,20 +45,12 @@ by_owner as (
 by_level as (
 
     select
-        case
-            when grouping(owner_id) = 0 then 'rep'
-            when grouping(team_key) = 0 then 'team'
-            when grouping(region) = 0 then 'region'
-            else 'company'
-        end as level,
-        coalesce(owner_id, team_key, region, 'company') as level_key,
+        {{ org_level_columns() }},
         month_start,
         sum(open_pipeline) as open_pipeline,
         sum(won_amount) as won_amount
     from by_owner
-    group by grouping sets (
-        (owner_id, month_start), (team_key, month_start), (region, month_start), (month_start)
-    )
+    group by {{ org_level_grouping_sets(['month_start']) }}
 
 )
 

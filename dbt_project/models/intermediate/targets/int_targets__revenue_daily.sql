@@ -13,16 +13,8 @@ with won as (
 )
 
 select
-    case
-        when grouping(owner_id) = 0 then 'rep'
-        when grouping(team_key) = 0 then 'team'
-        when grouping(region) = 0 then 'region'
-        else 'company'
-    end as level,
-    coalesce(owner_id, team_key, region, 'company') as level_key,
+    {{ org_level_columns() }},
     date_day,
     sum(amount) as revenue
 from won
-group by grouping sets (
-    (owner_id, date_day), (team_key, date_day), (region, date_day), (date_day)
-)
+group by {{ org_level_grouping_sets(['date_day']) }}

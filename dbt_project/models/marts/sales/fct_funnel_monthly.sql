@@ -4,13 +4,7 @@
 with stages as (
 
     select
-        case
-            when grouping(owner_id) = 0 then 'rep'
-            when grouping(team_id) = 0 then 'team'
-            when grouping(region) = 0 then 'region'
-            else 'company'
-        end as level,
-        coalesce(owner_id, team_id, region, 'company') as level_key,
+        {{ org_level_columns(team='team_id') }},
         month_start,
         funnel_stage,
         stage_order,
@@ -18,12 +12,7 @@ with stages as (
         case when stage_order < 5 then count(case when converted then 1 end) end as conversions,
         percentile_cont(0.5) within group (order by days_in_stage) as median_days_in_stage
     from {{ ref('int_sales__funnel_opportunity_stages') }}
-    group by grouping sets (
-        (owner_id, month_start, funnel_stage, stage_order),
-        (team_id, month_start, funnel_stage, stage_order),
-        (region, month_start, funnel_stage, stage_order),
-        (month_start, funnel_stage, stage_order)
-    )
+    group by {{ org_level_grouping_sets(['month_start', 'funnel_stage', 'stage_order'], team='team_id') }}
 
 )
 
