@@ -334,6 +334,41 @@ def test_uniqueness_tests_trust_a_unique_index_and_still_catch_duplicates(demo):
     assert ["month_start", "rep_id"] in _unique_index_columns(db, activities)
 
 
+def test_landing_history_is_pruned_once_no_model_needs_it(demo):
+    """Every dbt run ends by dropping the replaced landing versions no incremental model
+    will read again: for activities (read by the activities aggregate) those replaced a day
+    or more before its watermark; for opportunities (read by no model) all of them."""
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+    (watermark,) = query(
+        db, "select max(_extracted_at) from intermediate.int_sales__rep_activities_monthly"
+    )[0]
+    rows = [
+        ("activities", "old", watermark - timedelta(days=3)),
+        ("activities", "within_margin", watermark - timedelta(hours=12)),
+        ("activities", "not_read_yet", watermark + timedelta(minutes=5)),
+        ("opportunities", "unread_entity", watermark + timedelta(minutes=5)),
+    ]
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute("delete from ops.landing_replaced_rows where _source = 'prune_test'")
+        for entity, id_, at in rows:
+            conn.execute(
+                "insert into ops.landing_replaced_rows"
+                " (entity, _source, id, replaced_at, replaced_by_batch, prior)"
+                " values (%s, 'prune_test', %s, %s, 'prune_test', '{}')",
+                (entity, id_, at),
+            )
+    run_dbt(["run", "-s", "dim_date"], db, target_path=target, log_path=logs)
+    kept = {
+        r[0]
+        for r in query(db, "select id from ops.landing_replaced_rows where _source = 'prune_test'")
+    }
+    assert kept == {"within_margin", "not_read_yet"}
+    (unread,) = query(
+        db, "select count(*) from ops.landing_replaced_rows where entity = 'opportunities'"
+    )[0]
+    assert unread == 0
+
+
 def _move_rep_to_other_team(db) -> tuple[str, str, str, datetime]:
     """Move one rep to another team (later updated_at) and give them a deal won after it."""
     with wh.connect(db) as conn:

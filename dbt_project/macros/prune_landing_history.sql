@@ -1,0 +1,51 @@
+{#- on-run-end: drop the replaced landing versions (ops.landing_replaced_rows) that no model
+    will read again, so the log stays the size of a few days of changes.
+
+    An incremental model reads an entity's history through `landing_rows_changed_since`
+    (rows replaced after its watermark: its newest `_extracted_at` minus the look-back).
+    So for each landing entity:
+      - read by models: rows replaced at or before the oldest of their watermarks, less
+        `landing_history_margin_days` (a watermark can step back a little when the newest
+        rows are deleted), are dropped. While one of them is not built yet, or has no
+        `_extracted_at` (an upgrade), nothing of the entity is dropped;
+      - read by no model: everything is dropped (a model added later builds whole first).
+    Reading models are found in the parsed project: a model whose SQL calls
+    `landing_rows_changed_since('<entity>'`. -#}
+{% macro prune_landing_history() -%}
+    {%- set log_table = adapter.get_relation(database=target.database, schema='ops',
+                                             identifier='landing_replaced_rows') if execute -%}
+    {%- if not log_table -%}
+        {{- return('select 1 -- no landing history to prune') -}}
+    {%- endif -%}
+    {%- set statements = [] -%}
+    {%- for src in graph.sources.values() if src.source_name == 'crm' -%}
+        {%- set call = "landing_rows_changed_since('" ~ src.name ~ "'" -%}
+        {%- set watermarks = [] -%}
+        {%- set blocked = [] -%}
+        {%- for node in graph.nodes.values()
+                if node.resource_type == 'model' and call in node.raw_code -%}
+            {%- set rel = adapter.get_relation(database=node.database, schema=node.schema,
+                                               identifier=node.alias) -%}
+            {%- if rel is none
+                    or '_extracted_at' not in (adapter.get_columns_in_relation(rel)
+                                               | map(attribute='name') | list) -%}
+                {%- do blocked.append(node.name) -%}
+            {%- else -%}
+                {%- do watermarks.append('(select max(_extracted_at) from ' ~ rel ~ ')') -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if blocked -%}
+            {# a reader is not built yet: keep everything #}
+        {%- elif watermarks -%}
+            {%- do statements.append(
+                "delete from " ~ log_table ~ " where entity = " ~ dbt.string_literal(src.name)
+                ~ " and replaced_at <= least(" ~ watermarks | join(', ') ~ ")"
+                ~ " - interval '" ~ var('incremental_lookback_hours') ~ " hours'"
+                ~ " - interval '" ~ var('landing_history_margin_days') ~ " days'") -%}
+        {%- else -%}
+            {%- do statements.append(
+                "delete from " ~ log_table ~ " where entity = " ~ dbt.string_literal(src.name)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(statements | join(';\n') if statements else 'select 1') -}}
+{%- endmacro %}
