@@ -224,6 +224,41 @@ def test_a_load_leaves_planner_statistics_for_every_column(crm, conn):
         assert {"_extracted_at", "owner_id", "updated_at", "_source", "id"} <= analyzed, entity
 
 
+def test_a_small_merge_leaves_statistics_that_know_the_new_rows(crm, conn):
+    """dbt's incremental models select landing rows `_extracted_at > <last build>` (or
+    deleted since). A merge of a few rows writes values newer than the histogram knows;
+    without fresh statistics PostgreSQL estimates that at one row and plans nested loops
+    over what is in fact a day's changes. The planner's estimate must follow the merge."""
+    extract.run_extract("demo_crm", ["activities"], warehouse=crm)
+    (before,) = conn.execute("select max(_extracted_at) from raw.activities").fetchone()
+    (total,) = conn.execute("select count(*) from raw.activities").fetchone()
+    changed = max(10, total // 50)  # 2 %: below the share that analyzes the whole table
+    with wh.connect(extract.get_source("demo_crm", crm).location, autocommit=True) as c:
+        c.execute(
+            "update crm.activities set subject = coalesce(subject, '') || ' (edited)', "
+            "updated_at = (select max(updated_at) + interval '1 second' from crm.activities) "
+            "where id in (select id from crm.activities order by id limit %s)",
+            (changed,),
+        )
+        c.execute("delete from crm.activities where id = (select max(id) from crm.activities)")
+    extract.run_extract("demo_crm", ["activities"], warehouse=crm)
+    conn.commit()
+
+    def estimate(where: str) -> float:
+        plan = conn.execute(
+            f"explain (format json) select * from raw.activities where {where}",  # noqa: S608
+            (before,),
+        ).fetchone()[0]
+        return plan[0]["Plan"]["Plan Rows"]
+
+    assert estimate("_extracted_at > %s") >= changed / 2
+    assert estimate("_deleted_at > %s") >= 1
+    (deleted,) = conn.execute(
+        "select count(*) from raw.activities where _deleted_at > %s", (before,)
+    ).fetchone()
+    assert deleted == 1
+
+
 def test_a_merge_keeps_the_version_it_replaces(crm, conn):
     """Every landing row a merge changes leaves its previous version in
     ops.landing_replaced_rows (what aggregating models need to take a moved activity out of

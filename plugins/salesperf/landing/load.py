@@ -102,13 +102,32 @@ def _analyze(conn: psycopg.Connection, entity: Entity) -> None:
 ANALYZE_CHANGED_SHARE = 0.1
 
 
+# The columns dbt's incremental models filter on ("landed or deleted after the last build").
+WATERMARK_COLUMNS = ("_extracted_at", "_deleted_at")
+
+
 def _analyze_if_changed_much(conn: psycopg.Connection, entity: Entity, changed: int) -> None:
+    """After a merge: the whole table when a large share changed; otherwise, when anything
+    changed, only the watermark columns.
+
+    Every merge writes `_extracted_at` values newer than any the statistics know, and dbt's
+    incremental models select `_extracted_at > <the last build>`: with the old histogram
+    PostgreSQL estimates that at one row, whatever the day brought, and plans nested loops
+    over it (fct_stage_transitions on the large bench: 37.6 s for 12,962 changed
+    opportunities; 4.8 s after an ANALYZE). Autovacuum's own analyze waits for 10 % of the
+    table to change, or never comes where it is off. Two columns cost about 0.15 s on
+    20 M activities."""
+    if not changed:
+        return
     (estimate,) = conn.execute(
         "select greatest(reltuples, 0)::bigint from pg_class where oid = %s::regclass",
         (_target(entity).as_string(conn),),
     ).fetchone()
-    if changed and changed >= ANALYZE_CHANGED_SHARE * estimate:
+    if changed >= ANALYZE_CHANGED_SHARE * estimate:
         _analyze(conn, entity)
+    else:
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in WATERMARK_COLUMNS)
+        conn.execute(sql.SQL("analyze {} ({})").format(_target(entity), cols))
 
 
 def _copy_stmt(tmp: sql.Composable, copy_cols: list[str], binary: bool = False) -> sql.Composed:
@@ -421,12 +440,15 @@ def mark_deleted(
             "      except select id from {k}) gone "
             "where {t}._source = %(source)s and {t}.id = gone.id"
         ).format(t=target, k=sql.Identifier(keep_only_ids_in_temp), scope=scope)
-        return conn.execute(stmt, params).rowcount
-    ids = list(ids or [])
-    if not ids:
-        return 0
-    stmt = sql.SQL(
-        "update {t} set _deleted_at = %(ts)s, _batch_id = %(batch_id)s "
-        "where _source = %(source)s and _deleted_at is null and id = any(%(ids)s)"
-    ).format(t=target)
-    return conn.execute(stmt, {**params, "ids": ids}).rowcount
+        n = conn.execute(stmt, params).rowcount
+    else:
+        ids = list(ids or [])
+        if not ids:
+            return 0
+        stmt = sql.SQL(
+            "update {t} set _deleted_at = %(ts)s, _batch_id = %(batch_id)s "
+            "where _source = %(source)s and _deleted_at is null and id = any(%(ids)s)"
+        ).format(t=target)
+        n = conn.execute(stmt, {**params, "ids": ids}).rowcount
+    _analyze_if_changed_much(conn, entity, n)
+    return n
