@@ -1,3 +1,9 @@
+{#- Whether the built `relation` has a column `name` (a table built before the model added
+    it, on an upgrade, has not). -#}
+{% macro relation_has_column(relation, name) -%}
+    {{- return(name in (adapter.get_columns_in_relation(relation) | map(attribute='name') | list)) -}}
+{%- endmacro %}
+
 {#- The time after which rows are re-read by an incremental model: the newest
     `_extracted_at` already built, minus the look-back. On an empty table (a first build that
     ran before any data landed) max() is null; without the coalesce `> null` would select
@@ -5,9 +11,7 @@
     A table built before the model tracked `_extracted_at` (an aggregate that used to be
     rebuilt whole) has no such column yet: everything counts as changed, once. -#}
 {% macro incremental_since() -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
-        if execute else ['_extracted_at'] -%}
-    {%- if '_extracted_at' in columns -%}
+    {%- if not execute or relation_has_column(this, '_extracted_at') -%}
     coalesce(
         max({{ this }}._extracted_at) - interval '{{ var("incremental_lookback_hours") }} hours',
         '-infinity'::timestamptz

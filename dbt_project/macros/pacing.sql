@@ -5,8 +5,7 @@
 {% macro pacing_built_state() -%}
     {%- set state = {'last_day': "cast('-infinity' as date)", 'has_revenue': true} -%}
     {%- if execute -%}
-        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-        {%- do state.update({'has_revenue': 'revenue' in columns}) -%}
+        {%- do state.update({'has_revenue': relation_has_column(this, 'revenue')}) -%}
         {%- if state.has_revenue -%}
             {%- set query -%}
                 select coalesce(cast(max(as_of_date) as text), '-infinity') from {{ this }}

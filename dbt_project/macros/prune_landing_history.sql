@@ -26,9 +26,7 @@
                 if node.resource_type == 'model' and call in node.raw_code -%}
             {%- set rel = adapter.get_relation(database=node.database, schema=node.schema,
                                                identifier=node.alias) -%}
-            {%- if rel is none
-                    or '_extracted_at' not in (adapter.get_columns_in_relation(rel)
-                                               | map(attribute='name') | list) -%}
+            {%- if rel is none or not relation_has_column(rel, '_extracted_at') -%}
                 {%- do blocked.append(node.name) -%}
             {%- else -%}
                 {%- do watermarks.append('(select max(_extracted_at) from ' ~ rel ~ ')') -%}
