@@ -106,7 +106,7 @@ ANALYZE_CHANGED_SHARE = 0.1
 WATERMARK_COLUMNS = ("_extracted_at", "_deleted_at")
 
 
-def _analyze_if_changed_much(conn: psycopg.Connection, entity: Entity, changed: int) -> None:
+def _refresh_statistics(conn: psycopg.Connection, entity: Entity, changed: int) -> None:
     """After a merge: the whole table when a large share changed; otherwise, when anything
     changed, only the watermark columns.
 
@@ -324,7 +324,7 @@ def _merge_staged(
         changed=changed,
     )
     result.inserted, result.updated = conn.execute(stmt, params).fetchone()
-    _analyze_if_changed_much(conn, entity, result.inserted + result.updated)
+    _refresh_statistics(conn, entity, result.inserted + result.updated)
     return result
 
 
@@ -450,5 +450,5 @@ def mark_deleted(
             "where _source = %(source)s and _deleted_at is null and id = any(%(ids)s)"
         ).format(t=target)
         n = conn.execute(stmt, {**params, "ids": ids}).rowcount
-    _analyze_if_changed_much(conn, entity, n)
+    _refresh_statistics(conn, entity, n)
     return n
