@@ -53,14 +53,22 @@ activities as (
         {{ local_month('activities.occurred_at') }} as month_start,
         activities.activity_type,
         activities._extracted_at
-    from {{ ref('stg_crm__activities') }} as activities
     {%- if is_incremental() %}
-    -- only the changed groups' activities: a hash join on the rep, then a range test, so
-    -- no activity outside them pays for the timezone conversion
-    inner join changed_ranges
-        on changed_ranges.rep_id = activities.owner_id
-        and activities.occurred_at >= changed_ranges.starts_at
-        and activities.occurred_at < changed_ranges.ends_at
+    -- only the changed groups' activities, each group's read from the landing index on
+    -- (owner_id, occurred_at) (entities.py). `offset 0` keeps the subquery a subquery: pulled
+    -- up into a plain join, PostgreSQL hashes all 5 M activities of the medium bench to meet
+    -- a few hundred groups (5.2 s; 0.3 s through the index).
+    from changed_ranges
+    cross join lateral (
+        select group_activities.*
+        from {{ ref('stg_crm__activities') }} as group_activities
+        where group_activities.owner_id = changed_ranges.rep_id
+            and group_activities.occurred_at >= changed_ranges.starts_at
+            and group_activities.occurred_at < changed_ranges.ends_at
+        offset 0
+    ) as activities
+    {%- else %}
+    from {{ ref('stg_crm__activities') }} as activities
     {%- endif %}
     where activities.occurred_at is not null
         and activities.owner_id is not null
