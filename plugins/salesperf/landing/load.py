@@ -452,12 +452,24 @@ def mark_deleted(
             params["buckets"] = list(buckets)
         # EXCEPT (hashed set operation) rather than NOT EXISTS: right after a big load the
         # landing table's statistics are stale and the planner would pick a nested loop.
+        # The keys gone are collected first, then marked through the primary key: in one
+        # statement the planner could not know how few they are and scanned the whole
+        # table a second time to join them (3 s of 4.7 on 5 M activities, medium bench).
+        gone = sql.Identifier(f"{keep_only_ids_in_temp}_gone")
+        conn.execute(sql.SQL("drop table if exists {}").format(gone))
+        conn.execute(
+            sql.SQL(
+                "create temp table {g} on commit drop as "
+                "select id from {t} where _source = %(source)s and _deleted_at is null{scope} "
+                "except select id from {k}"
+            ).format(g=gone, t=target, k=sql.Identifier(keep_only_ids_in_temp), scope=scope),
+            params,
+        )
+        conn.execute(sql.SQL("analyze {}").format(gone))
         stmt = sql.SQL(
-            "update {t} set _deleted_at = %(ts)s, _batch_id = %(batch_id)s "
-            "from (select id from {t} where _source = %(source)s and _deleted_at is null{scope} "
-            "      except select id from {k}) gone "
-            "where {t}._source = %(source)s and {t}.id = gone.id"
-        ).format(t=target, k=sql.Identifier(keep_only_ids_in_temp), scope=scope)
+            "update {t} set _deleted_at = %(ts)s, _batch_id = %(batch_id)s from {g} "
+            "where {t}._source = %(source)s and {t}.id = {g}.id"
+        ).format(t=target, g=gone)
         n = conn.execute(stmt, params).rowcount
     else:
         ids = list(ids or [])
