@@ -83,7 +83,7 @@ def test_tags_owner_retries(dagbag):
 
 
 def test_dbt_tasks_run_with_the_project_session_settings(dagbag):
-    """Cosmos' dbt tasks get the same PGOPTIONS as the CLI (jit off) on top of the
+    """Cosmos' dbt tasks get the same PGOPTIONS as the CLI (jit off, work_mem) on top of the
     worker's environment (credentials, PATH)."""
     dbt_tasks = [
         t
@@ -92,7 +92,7 @@ def test_dbt_tasks_run_with_the_project_session_settings(dagbag):
     ]
     assert len(dbt_tasks) > 50
     for t in dbt_tasks:
-        assert "jit=off" in t["env"].get("PGOPTIONS", ""), t["task_id"]
+        assert "-c jit=off -c work_mem=64MB" in t["env"].get("PGOPTIONS", ""), t["task_id"]
         assert t["append_env"] is True, t["task_id"]
 
 

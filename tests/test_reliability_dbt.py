@@ -92,3 +92,23 @@ def test_build_killed_mid_way_then_rerun_equals_a_clean_build(
                 f' select * from {b}."{t}") d'
             ).fetchone()
             assert n == 0, f"{t}: {n} rows in {a} not in {b}"
+
+
+def test_dbt_sessions_get_the_project_settings_and_the_callers_override(
+    warehouse_db, tmp_path, monkeypatch
+):
+    """dbt's connections run without JIT and with the project's work_mem (so sorts and hash
+    aggregates of the marts stay in memory); a setting the caller puts in PGOPTIONS wins."""
+    import json
+
+    query = "select current_setting('work_mem') as work_mem, current_setting('jit') as jit"
+    show = ["show", "--inline", query, "--output", "json", "-q"]
+
+    def settings() -> dict:
+        out = run_dbt(show, warehouse_db, target_path=tmp_path / "target").stdout
+        return json.loads(out[out.index("{") :])["show"][0]
+
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    assert settings() == {"work_mem": "64MB", "jit": "off"}
+    monkeypatch.setenv("PGOPTIONS", "-c work_mem=8MB")
+    assert settings() == {"work_mem": "8MB", "jit": "off"}
