@@ -9,7 +9,6 @@ import pytest
 from salesperf import extract
 from salesperf import warehouse as wh
 from salesperf.landing import entities as E
-from salesperf.landing.migrations import migrate
 from salesperf.sources import demo_crm
 
 
@@ -207,30 +206,6 @@ def test_first_load_rebuilds_the_primary_key_and_duplicate_keys_load_nothing(crm
             "and contype = 'p'"
         ).fetchall() == [(f"{entity}_pkey",)]
     assert landing_rows(conn, "opportunities") == source_rows(crm, "opportunities")
-
-
-def test_landing_indexes_are_rebuilt_after_a_first_load_and_added_on_upgrade(crm, conn):
-    """raw.activities carries the (owner_id, occurred_at) index the rep-activities model
-    reads changed groups by. A first load drops it with the primary key for the COPY and
-    builds it after; an install whose table lacks it gets it from the next migration run."""
-    index = "activities_owner_id_occurred_at_idx"
-    definition = (
-        "select pg_get_indexdef(indexrelid), indisvalid from pg_index "
-        "where indexrelid = to_regclass('raw." + index + "')"
-    )
-    assert conn.execute(definition).fetchone()[0].endswith("(owner_id, occurred_at)")
-
-    extract.run_extract("demo_crm", ["activities"], warehouse=crm)  # first load: empty table
-    assert conn.execute(definition).fetchone() == (
-        f"CREATE INDEX {index} ON raw.activities USING btree (owner_id, occurred_at)",
-        True,
-    )
-    assert landing_rows(conn, "activities") == source_rows(crm, "activities")
-
-    conn.execute(f"drop index raw.{index}")
-    conn.commit()
-    migrate(conn)
-    assert conn.execute(definition).fetchone()[1] is True
 
 
 def test_a_load_leaves_planner_statistics_for_every_column(crm, conn):

@@ -88,6 +88,22 @@ def test_every_contract_mart_is_built_and_filled(demo):
     assert not empty, f"empty or missing marts: {empty} (counts: {counts})"
 
 
+def test_rep_activities_keeps_its_landing_index(demo):
+    """The rep-activities model reads the changed (rep, month) groups of raw.activities by
+    (owner_id, occurred_at): its pre-hook creates that index, once, on the landing table."""
+    assert query(
+        demo["db"],
+        "select pg_get_indexdef(indexrelid), indisvalid from pg_index "
+        "where indrelid = 'raw.activities'::regclass and not indisprimary",
+    ) == [
+        (
+            "CREATE INDEX activities_owner_id_occurred_at_idx ON raw.activities "
+            "USING btree (owner_id, occurred_at)",
+            True,
+        )
+    ]
+
+
 def test_engagement_counts_the_last_90_local_days(demo):
     """Activities in the 90 days to the as-of date, by local (company timezone) date,
     counted here row by row against the model's instant bounds."""

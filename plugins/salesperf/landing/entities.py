@@ -12,8 +12,7 @@ the dbt project. Every landing table has:
                     reconciliation, or a soft delete); such rows are kept for audit and
                     filtered out in staging.
 
-Primary key: ``(_source, id)``. An entity may also list ``indexes``: access paths an
-incremental dbt model reads the table by (each names the model that needs it).
+Primary key: ``(_source, id)``.
 """
 
 from __future__ import annotations
@@ -34,8 +33,6 @@ class Entity:
     name: str
     columns: tuple[Column, ...]
     description: str = ""
-    # secondary indexes, each a tuple of column names (see landing.migrations)
-    indexes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def table(self) -> str:
@@ -48,9 +45,6 @@ class Entity:
     @property
     def required(self) -> list[str]:
         return [c.name for c in self.columns if c.required]
-
-    def index_name(self, columns: tuple[str, ...]) -> str:
-        return "_".join((self.name, *columns, "idx"))
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -197,9 +191,6 @@ ENTITIES: dict[str, Entity] = {
                 UPDATED,
             ),
             "Calls, meetings, visits, emails and demos.",
-            # int_sales__rep_activities_monthly recounts the (rep, month) groups a day changed
-            # from their own activities only
-            indexes=(("owner_id", "occurred_at"),),
         ),
         Entity(
             "orders",

@@ -145,16 +145,6 @@ def _primary_key(conn: psycopg.Connection, entity: Entity) -> str | None:
     return row[0] if row else None
 
 
-def _secondary_indexes(conn: psycopg.Connection, entity: Entity) -> list[tuple[str, str]]:
-    """(name, CREATE INDEX statement) of every index of ``raw.<entity>`` but the primary key."""
-    return conn.execute(
-        "select c.relname, pg_get_indexdef(i.indexrelid) from pg_index i "
-        "join pg_class c on c.oid = i.indexrelid "
-        "where i.indrelid = %s::regclass and not i.indisprimary order by c.relname",
-        (_target(entity).as_string(conn),),
-    ).fetchall()
-
-
 def _is_empty(conn: psycopg.Connection, entity: Entity) -> bool:
     stmt = sql.SQL("select not exists (select 1 from {})").format(_target(entity))
     return conn.execute(stmt).fetchone()[0]
@@ -233,9 +223,8 @@ def merge_copy(
     (the same values as the arguments). Then, if ``unique_keys`` holds and the target has no
     row of this source yet, the rows are copied straight into ``raw.<entity>``: a first load
     costs one COPY, not a COPY plus an INSERT ... SELECT. When the table is empty altogether,
-    its primary key and other indexes are dropped for the COPY and built again after it (one
-    sort each instead of millions of index insertions; duplicate keys still fail the load, at
-    the rebuild).
+    its primary key is dropped for the COPY and built again after it (one sort instead of
+    millions of index insertions; duplicate keys still fail the load, at the rebuild).
 
     With ``binary`` the data is in PostgreSQL's binary COPY format, each column already of
     the landing column's type (``COPY (select ...::type ...) TO STDOUT (FORMAT binary)``):
@@ -243,11 +232,7 @@ def merge_copy(
     meta = ["_source", "_extracted_at", "_batch_id"] if meta_in_stream else []
     if meta_in_stream and unique_keys and _is_fresh(conn, entity, source):
         cols = _data_columns(entity, columns, with_extra, with_deleted_at) + meta
-        empty = _is_empty(conn, entity)
-        pkey = _primary_key(conn, entity) if empty else None
-        indexes = _secondary_indexes(conn, entity) if empty else []
-        for name, _definition in indexes:
-            conn.execute(sql.SQL("drop index raw.{}").format(sql.Identifier(name)))
+        pkey = _primary_key(conn, entity) if _is_empty(conn, entity) else None
         if pkey:
             conn.execute(
                 sql.SQL("alter table {} drop constraint {}").format(
@@ -255,16 +240,13 @@ def merge_copy(
                 )
             )
         n = _copy_in(conn, _copy_stmt(_target(entity), cols, binary), chunks)
-        if pkey or indexes:
-            conn.execute("set local maintenance_work_mem = '256MB'")
         if pkey:
+            conn.execute("set local maintenance_work_mem = '256MB'")
             conn.execute(
                 sql.SQL("alter table {} add constraint {} primary key (_source, id)").format(
                     _target(entity), sql.Identifier(pkey)
                 )
             )
-        for _name, definition in indexes:
-            conn.execute(definition)  # pg_get_indexdef's own statement, names quoted
         _analyze(conn, entity)
         return MergeResult(rows_in=n, inserted=n, fresh=True)
     tmp, copy_cols = _stage(conn, entity, columns, with_extra, with_deleted_at)

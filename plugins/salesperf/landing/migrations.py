@@ -3,8 +3,7 @@
 Migrations are numbered and recorded in ``ops.schema_migrations``; applying them takes a
 transaction-level advisory lock, so two processes starting at once do not race.
 Landing tables are generated from :mod:`salesperf.landing.entities`; a column added to an
-entity there is added to an existing table by :func:`sync_entity_columns`, an index by
-:func:`sync_entity_indexes`.
+entity there is added to an existing table by :func:`sync_entity_columns`.
 """
 
 from __future__ import annotations
@@ -181,7 +180,6 @@ def migrate(conn: psycopg.Connection) -> list[int]:
         for entity in ENTITIES.values():
             conn.execute(landing_table_ddl(entity))
             sync_entity_columns(conn, entity)
-            sync_entity_indexes(conn, entity)
     if applied_now:
         log.info("applied migrations %s", applied_now)
     return applied_now
@@ -207,19 +205,3 @@ def sync_entity_columns(conn: psycopg.Connection, entity: Entity) -> None:
                     sql.SQL(c.type),
                 )
             )
-
-
-def landing_index_ddl(entity: Entity, columns: tuple[str, ...]) -> sql.Composed:
-    return sql.SQL("create index if not exists {} on {}.{} ({})").format(
-        sql.Identifier(entity.index_name(columns)),
-        sql.Identifier("raw"),
-        sql.Identifier(entity.name),
-        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-    )
-
-
-def sync_entity_indexes(conn: psycopg.Connection, entity: Entity) -> None:
-    """Create the entity's secondary indexes that its table lacks (a no-op when all exist;
-    on an upgrade, the first run builds them once)."""
-    for columns in entity.indexes:
-        conn.execute(landing_index_ddl(entity, columns))
