@@ -50,6 +50,29 @@ def test_enqueue_is_idempotent_per_key(conn):
     assert keys == ["reward|r1|2026-10|7", "reward|r1|2026-10|8"]
 
 
+def test_a_prepared_message_is_stored_as_the_message_itself_would_be(conn):
+    """Render workers hand back prepared messages (headers stamped, bytes made): the outbox
+    stores exactly what enqueueing the message object stores."""
+    direct, prepared = _msg(1, cc=True), _msg(1, cc=True)
+    ready = outbox.prepare(prepared, "reward")
+    assert ready.message_id == str(prepared["Message-ID"]) and ready.cc
+    assert outbox.enqueue(conn, "reward", "r1", "a@x.test", "2026-10", "s", direct)
+    assert outbox.enqueue(conn, "reward", "r2", "a@x.test", "2026-10", "s", ready)
+    rows = conn.execute(
+        "select recipient_id, cc, body, message_id from ops.email_outbox order by recipient_id"
+    ).fetchall()
+    assert rows[0][1] == rows[1][1] == ready.cc
+    assert rows[1][2] == ready.body and rows[1][3] == ready.message_id
+
+    def shape(body: bytes) -> list:  # headers and parts, without the random ids and boundaries
+        msg = email.message_from_bytes(bytes(body), policy=email.policy.default)
+        headers = [(k, str(v)) for k, v in msg.items() if k not in ("Message-ID", "Content-Type")]
+        return headers + [(p.get_content_type(), p.get_content()) for p in msg.iter_parts()]
+
+    assert shape(rows[0][2]) == shape(rows[1][2])
+    assert ("X-Salesperf-Kind", "reward") in shape(ready.body)
+
+
 def test_send_delivers_once_with_recipients_and_message_id(conn, tmp_path):
     _enqueue(conn, 3)
     with MailCatcher(tmp_path / "mail") as mc:

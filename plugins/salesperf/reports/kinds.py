@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
 import psycopg
@@ -34,12 +34,21 @@ class Outgoing:
     recipient_email: str
     period: str
     subject: str
-    message: EmailMessage
+    # the built message; once prepared, None and `prepared` holds its bytes instead
+    message: EmailMessage | None
     key_extra: str | None = None
+    prepared: outbox.Prepared | None = None
 
     @property
     def key(self) -> str:
         return outbox.idempotency_key(self.kind, self.recipient_id, self.period, self.key_extra)
+
+    def ready(self) -> Outgoing:
+        """This message stamped and serialised (:func:`outbox.prepare`), without its object
+        tree: what a render worker hands back, cheap to pickle."""
+        if self.prepared is not None:
+            return self
+        return replace(self, message=None, prepared=outbox.prepare(self.message, self.kind))
 
 
 Skip = Callable[[str], bool]

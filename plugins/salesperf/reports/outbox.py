@@ -101,17 +101,19 @@ def idempotency_key(kind: str, recipient_id, period: str, key_extra=None) -> str
     return "|".join(parts)
 
 
-def enqueue(
-    conn: psycopg.Connection,
-    kind: str,
-    recipient_id,
-    recipient_email: str,
-    period: str,
-    subject: str,
-    message: EmailMessage,
-    key_extra=None,
-) -> bool:
-    """Store a message under its idempotency key; True if new, False if already queued/sent."""
+@dataclass(frozen=True)
+class Prepared:
+    """A message as the outbox stores it and a dry run writes it: its Message-ID, its Cc
+    addresses and its bytes (SMTP policy)."""
+
+    message_id: str
+    cc: list[str] | None
+    body: bytes
+
+
+def prepare(message: EmailMessage, kind: str) -> Prepared:
+    """Stamp the headers every sent or dry-run message carries (Message-ID, the kind) and
+    serialise it. Render workers call this, so the bytes are made on their cores."""
     if not message["Message-ID"]:
         message["Message-ID"] = make_msgid(domain="salesperf.local")
     if not message["To"]:
@@ -119,7 +121,21 @@ def enqueue(
     if message["X-Salesperf-Kind"] is None:
         message["X-Salesperf-Kind"] = clean_header(kind)
     cc = [a.addr_spec for h in (message.get_all("Cc") or []) for a in h.addresses]
-    body = message.as_bytes(policy=SMTP_POLICY)
+    return Prepared(str(message["Message-ID"]), cc or None, message.as_bytes(policy=SMTP_POLICY))
+
+
+def enqueue(
+    conn: psycopg.Connection,
+    kind: str,
+    recipient_id,
+    recipient_email: str,
+    period: str,
+    subject: str,
+    message: EmailMessage | Prepared,
+    key_extra=None,
+) -> bool:
+    """Store a message under its idempotency key; True if new, False if already queued/sent."""
+    ready = message if isinstance(message, Prepared) else prepare(message, kind)
     key = idempotency_key(kind, recipient_id, period, key_extra)
     row = conn.execute(
         """
@@ -135,11 +151,11 @@ def enqueue(
             kind,
             str(recipient_id),
             clean_header(recipient_email),
-            cc or None,
+            ready.cc,
             str(period),
             clean_header(subject),
-            str(message["Message-ID"]),
-            body,
+            ready.message_id,
+            ready.body,
         ),
     ).fetchone()
     return row is not None

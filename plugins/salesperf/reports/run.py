@@ -54,7 +54,7 @@ def _build_shard(
         def skip(key: str) -> bool:
             return key in skip_keys or _shard(key, shards) != shard
 
-        return list(kinds.build(conn, kind, period, skip=skip))
+        return [out.ready() for out in kinds.build(conn, kind, period, skip=skip)]
 
 
 def _recipients_hint(conn: psycopg.Connection) -> int:
@@ -70,19 +70,22 @@ def _recipients_hint(conn: psycopg.Connection) -> int:
 def build_all(
     conn: psycopg.Connection, kind: str, period: str | None, skip_keys: frozenset = frozenset()
 ) -> Iterator[kinds.Outgoing]:
-    """Every message of ``kind`` for ``period`` not in ``skip_keys``.
+    """Every message of ``kind`` for ``period`` not in ``skip_keys``, prepared (serialised,
+    see :meth:`kinds.Outgoing.ready`).
 
-    With several render workers and enough recipients, the messages are built in forked
-    processes, each on its own read-only connection and its own share of the recipients
-    (by a hash of the idempotency key), and come back in key order; otherwise they are
-    built here, in the builder's order. The content is the same either way."""
+    With several render workers and enough recipients, the messages are built and
+    serialised in forked processes, each on its own read-only connection and its own share
+    of the recipients (by a hash of the idempotency key), and come back in key order;
+    otherwise they are built here, in the builder's order. The content is the same either
+    way."""
     workers = render_workers()
     if (
         workers <= 1
         or "fork" not in multiprocessing.get_all_start_methods()
         or _recipients_hint(conn) < PARALLEL_MIN_RECIPIENTS
     ):
-        yield from kinds.build(conn, kind, period, skip=skip_keys.__contains__)
+        for out in kinds.build(conn, kind, period, skip=skip_keys.__contains__):
+            yield out.ready()
         return
     conninfo = make_conninfo(conn.info.dsn, password=conn.info.password or None)
     # fork: the workers inherit the loaded modules (spawning would import matplotlib & co.
@@ -155,8 +158,7 @@ def run(
             name = f"{out.kind}-{outbox.safe_name(out.period)}-{outbox.safe_name(out.recipient_id)}"
             if out.key_extra:
                 name += f"-{outbox.safe_name(out.key_extra)}"
-            out.message["X-Salesperf-Kind"] = out.kind
-            (folder / f"{name}.eml").write_bytes(out.message.as_bytes())
+            (folder / f"{name}.eml").write_bytes(out.prepared.body)
             result.written += 1
         result.seconds = time.perf_counter() - started
         return result
@@ -171,7 +173,7 @@ def run(
                 out.recipient_email,
                 out.period,
                 out.subject,
-                out.message,
+                out.prepared,
                 out.key_extra,
             ):
                 result.enqueued += 1
