@@ -351,9 +351,11 @@ def test_uniqueness_tests_trust_a_unique_index_and_still_catch_duplicates(demo):
 
 
 def test_landing_history_is_pruned_once_no_model_needs_it(demo):
-    """Every dbt run ends by dropping the replaced landing versions no incremental model
-    will read again: for activities (read by the activities aggregate) those replaced a day
-    or more before its watermark; for opportunities (read by no model) all of them."""
+    """A dbt run that builds a reader of landing history ends by dropping the replaced
+    landing versions no incremental model will read again: for activities (read by the
+    activities aggregate) those replaced a day or more before its watermark; for
+    opportunities (read by no model) all of them. A run that builds no reader (Cosmos runs
+    dbt once per model) moves no watermark and prunes nothing."""
     db, target, logs = demo["db"], demo["target"], demo["logs"]
     (watermark,) = query(
         db, "select max(_extracted_at) from intermediate.int_sales__rep_activities_monthly"
@@ -373,12 +375,21 @@ def test_landing_history_is_pruned_once_no_model_needs_it(demo):
                 " values (%s, 'prune_test', %s, %s, 'prune_test', '{}')",
                 (entity, id_, at),
             )
+
+    def kept() -> set[str]:
+        return {
+            r[0]
+            for r in query(
+                db, "select id from ops.landing_replaced_rows where _source = 'prune_test'"
+            )
+        }
+
     run_dbt(["run", "-s", "dim_date"], db, target_path=target, log_path=logs)
-    kept = {
-        r[0]
-        for r in query(db, "select id from ops.landing_replaced_rows where _source = 'prune_test'")
-    }
-    assert kept == {"within_margin", "not_read_yet"}
+    assert kept() == {"old", "within_margin", "not_read_yet", "unread_entity"}
+    run_dbt(
+        ["run", "-s", "int_sales__rep_activities_monthly"], db, target_path=target, log_path=logs
+    )
+    assert kept() == {"within_margin", "not_read_yet"}
     (unread,) = query(
         db, "select count(*) from ops.landing_replaced_rows where entity = 'opportunities'"
     )[0]

@@ -10,12 +10,26 @@
         `_extracted_at` (an upgrade), nothing of the entity is dropped;
       - read by no model: everything is dropped (a model added later builds whole first).
     Reading models are found in the parsed project: a model whose SQL calls
-    `landing_rows_changed_since('<entity>'`. -#}
+    `landing_rows_changed_since(`. Watermarks only move when a reader is built, so an
+    invocation that built none of them (in Airflow, Cosmos runs dbt once per model) prunes
+    nothing. -#}
 {% macro prune_landing_history() -%}
     {%- set log_table = adapter.get_relation(database=target.database, schema='ops',
                                              identifier='landing_replaced_rows') if execute -%}
     {%- if not log_table -%}
         {{- return('select 1 -- no landing history to prune') -}}
+    {%- endif -%}
+    {%- set readers = [] -%}
+    {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and 'landing_rows_changed_since(' in node.raw_code -%}
+        {%- do readers.append(node.unique_id) -%}
+    {%- endfor -%}
+    {%- set built = [] -%}
+    {%- for result in results if result.node.unique_id in readers -%}
+        {%- do built.append(result.node.unique_id) -%}
+    {%- endfor -%}
+    {%- if readers and not built -%}
+        {{- return('select 1 -- no reader of landing history was built') -}}
     {%- endif -%}
     {%- set statements = [] -%}
     {%- for src in graph.sources.values() if src.source_name == 'crm' -%}
