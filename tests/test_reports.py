@@ -11,6 +11,7 @@ import datetime as dt
 import email
 import email.policy
 import io
+import os
 import uuid
 
 import openpyxl
@@ -464,6 +465,33 @@ def test_parallel_rendering_gives_the_same_messages(
     for name, msg in seq.items():
         assert msg["To"] == par[name]["To"] and msg["Subject"] == par[name]["Subject"]
         assert _content(msg) == _content(par[name])
+
+
+def test_render_workers_end_on_sigterm_whatever_the_parent_handles():
+    """Airflow's task runner handles SIGTERM with a function that returns at once in any
+    process but its own, and forked render workers inherit it. A worker must still die of
+    the pool's terminate(); one that ignored it hung a demo run (weekly digest)."""
+    import signal
+
+    from salesperf.reports import run as run_mod
+
+    parent = os.getpid()
+
+    def airflow_like(signum, frame):  # what Airflow 3's task_runner installs
+        if os.getpid() != parent:
+            return
+
+    previous = signal.signal(signal.SIGTERM, airflow_like)
+    try:
+        pool = run_mod._render_pool(2)
+        try:
+            handlers = pool.map(signal.getsignal, [signal.SIGTERM] * 2, chunksize=1)
+        finally:
+            pool.terminate()  # SIGTERM: hangs if a worker ignores it
+            pool.join()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert handlers == [signal.SIG_DFL] * 2  # the parent's is airflow_like
 
 
 def test_parallel_enqueue_skips_what_is_queued(marts, monkeypatch):

@@ -6,6 +6,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import time
 import zlib
 from collections.abc import Iterator
@@ -57,6 +58,21 @@ def _build_shard(
         return [out.ready() for out in kinds.build(conn, kind, period, skip=skip)]
 
 
+def _reset_worker_signals() -> None:
+    """Pool initializer: SIGTERM ends a render worker, whatever its parent installed.
+
+    Airflow's task runner handles SIGTERM with a function that returns at once in any other
+    process than its own, and a forked worker inherits it. A worker that lost the race for
+    its end-of-work sentinel (the pool's own clean-up may read it) then waited for ever for
+    a task, deaf to the pool's terminate(): the weekly digest hung in a demo run."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _render_pool(workers: int):
+    """``workers`` forked processes (see :func:`build_all`)."""
+    return multiprocessing.get_context("fork").Pool(workers, initializer=_reset_worker_signals)
+
+
 def _recipients_hint(conn: psycopg.Connection) -> int:
     """How many reps there are (0 when unknown): a savepoint keeps a missing table from
     breaking the caller's transaction; the builder itself reports missing marts."""
@@ -91,18 +107,23 @@ def build_all(
     # fork: the workers inherit the loaded modules (spawning would import matplotlib & co.
     # again, ~2 s each); a forked child leaves through os._exit, so the parent's connection
     # is never touched by it.
-    ctx = multiprocessing.get_context("fork")
     log.info("%s: rendering in %d worker processes", kind, workers)
     # Freeze the parent's objects out of the garbage collector's reach first: a child's
     # collection would otherwise write to every inherited object and so copy the parent's
     # whole heap page by page (a long-lived Airflow or bench process holds hundreds of MB).
     gc.freeze()
     try:
-        with ctx.Pool(workers) as pool:
+        pool = _render_pool(workers)
+        try:
             parts = pool.starmap(
                 _build_shard,
                 [(conninfo, kind, period, skip_keys, i, workers) for i in range(workers)],
             )
+        finally:
+            # close + join, not the context manager's terminate(): each worker gets its
+            # end-of-work sentinel and leaves by itself, no signal needed
+            pool.close()
+            pool.join()
     finally:
         gc.unfreeze()
     yield from sorted((o for part in parts for o in part), key=lambda o: o.key)
