@@ -157,6 +157,12 @@ def test_embedded_postgres_starts_serves_dbt_and_stops(monkeypatch):
         assert proc.returncode == 0, proc.stdout[-3000:]
         with wh.connect(w) as conn:
             assert conn.execute("select answer from analytics.probe").fetchone() == (42,)
+
+        # another checkout (its own data directory) on the same port: refused, not shared
+        monkeypatch.setenv("SALESPERF_EMBEDDED_DIR", str(tmp_path / "other-checkout" / "pg"))
+        with pytest.raises(wh.WarehouseError, match="served by another embedded PostgreSQL"):
+            wh.resolve()
+        monkeypatch.setenv("SALESPERF_EMBEDDED_DIR", str(tmp_path / "pg"))
     finally:
         assert wh.stop_embedded()
     assert not wh.embedded_running()

@@ -307,6 +307,15 @@ def ensure_embedded() -> str:
                     f"could not start the embedded PostgreSQL in {data}: {detail}"
                 ) from None
         with psycopg.connect(admin_url, autocommit=True) as conn:
+            # Another checkout's embedded server on the same port would answer as well:
+            # using its data silently is worse than stopping here.
+            serving = Path(conn.execute("show data_directory").fetchone()[0])
+            if serving.resolve() != data.resolve():
+                raise WarehouseError(
+                    f"port {embedded_port()} is served by another embedded PostgreSQL (data in "
+                    f"{serving}), not this checkout's ({data}): stop that one (`make stop` in "
+                    "its checkout) or give this checkout another SALESPERF_EMBEDDED_PORT"
+                )
             if not conn.execute(
                 "select 1 from pg_database where datname = %s", (EMBEDDED_DB,)
             ).fetchone():
