@@ -6,8 +6,6 @@
     to declare, next to the query that uses it, and its first build pays for it (5 s for
     raw.activities (owner_id, occurred_at) on the medium bench, once). -#}
 {% macro ensure_landing_index(entity, columns) -%}
-    create index if not exists {{ adapter.quote(entity ~ '_' ~ columns | join('_') ~ '_idx') }}
-        on {{ source('crm', entity) }} (
-            {%- for c in columns %}{{ adapter.quote(c) }}{{ ', ' if not loop.last }}{% endfor -%}
-        )
+    create index if not exists {{ sql_ident(entity ~ '_' ~ columns | join('_') ~ '_idx') }}
+        on {{ source('crm', entity) }} ({{ sql_ident_list(columns) }})
 {%- endmacro %}

@@ -4,6 +4,15 @@
     "{{ name | string | replace('"', '""') }}"
 {%- endmacro %}
 
+{#- `names` as a comma-separated list of quoted identifiers. -#}
+{% macro sql_ident_list(names) -%}
+    {%- set quoted = [] -%}
+    {%- for name in names -%}
+        {%- do quoted.append(sql_ident(name | string)) -%}
+    {%- endfor -%}
+    {{- return(quoted | join(', ')) -}}
+{%- endmacro %}
+
 {% macro sql_text(value) -%}
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
@@ -39,9 +48,5 @@
 {% endmacro %}
 
 {% macro get_seed_column_quoted_csv(model, column_names) %}
-    {%- set quoted = [] -%}
-    {%- for col in column_names -%}
-        {%- do quoted.append(sql_ident(col | string)) -%}
-    {%- endfor -%}
-    {{ return(quoted | join(', ')) }}
+    {{ return(sql_ident_list(column_names)) }}
 {% endmacro %}

@@ -38,7 +38,7 @@
             {%- for c in columns %}
             alter table {{ this }} alter column {{ adapter.quote(c) }} set not null;
             {%- endfor %}
-            create unique index on {{ this }} ({% for c in columns %}{{ adapter.quote(c) }}{{ ', ' if not loop.last }}{% endfor %});
+            create unique index on {{ this }} ({{ sql_ident_list(columns) }});
         end if;
     end
     $$
