@@ -9,8 +9,8 @@
         rows are deleted), are dropped. While one of them is not built yet, or has no
         `_extracted_at` (an upgrade), nothing of the entity is dropped;
       - read by no model: everything is dropped (a model added later builds whole first).
-    Reading models are found in the parsed project: a model whose SQL calls
-    `landing_rows_changed_since(`. Watermarks only move when a reader is built, so an
+    Reading models are found once, in the parsed project: a model whose SQL calls
+    `landing_rows_changed_since('<entity>'`. Watermarks only move when a reader is built, so an
     invocation that built none of them (in Airflow, Cosmos runs dbt once per model) prunes
     nothing. -#}
 {% macro prune_landing_history() -%}
@@ -19,25 +19,31 @@
     {%- if not log_table -%}
         {{- return('select 1 -- no landing history to prune') -}}
     {%- endif -%}
-    {%- set readers = [] -%}
-    {%- for node in graph.nodes.values()
-            if node.resource_type == 'model' and 'landing_rows_changed_since(' in node.raw_code -%}
-        {%- do readers.append(node.unique_id) -%}
+    {#- entity -> the models that read its history -#}
+    {%- set readers = {} -%}
+    {%- set reader_ids = [] -%}
+    {%- for src in graph.sources.values() if src.source_name == 'crm' -%}
+        {%- set call = "landing_rows_changed_since('" ~ src.name ~ "'" -%}
+        {%- set nodes = [] -%}
+        {%- for node in graph.nodes.values()
+                if node.resource_type == 'model' and call in node.raw_code -%}
+            {%- do nodes.append(node) -%}
+            {%- do reader_ids.append(node.unique_id) -%}
+        {%- endfor -%}
+        {%- do readers.update({src.name: nodes}) -%}
     {%- endfor -%}
     {%- set built = [] -%}
-    {%- for result in results if result.node.unique_id in readers -%}
+    {%- for result in results if result.node.unique_id in reader_ids -%}
         {%- do built.append(result.node.unique_id) -%}
     {%- endfor -%}
-    {%- if readers and not built -%}
+    {%- if reader_ids and not built -%}
         {{- return('select 1 -- no reader of landing history was built') -}}
     {%- endif -%}
     {%- set statements = [] -%}
-    {%- for src in graph.sources.values() if src.source_name == 'crm' -%}
-        {%- set call = "landing_rows_changed_since('" ~ src.name ~ "'" -%}
+    {%- for entity, nodes in readers.items() -%}
         {%- set watermarks = [] -%}
         {%- set blocked = [] -%}
-        {%- for node in graph.nodes.values()
-                if node.resource_type == 'model' and call in node.raw_code -%}
+        {%- for node in nodes -%}
             {%- set rel = adapter.get_relation(database=node.database, schema=node.schema,
                                                identifier=node.alias) -%}
             {%- if rel is none or not relation_has_column(rel, '_extracted_at') -%}
@@ -50,13 +56,13 @@
             {# a reader is not built yet: keep everything #}
         {%- elif watermarks -%}
             {%- do statements.append(
-                "delete from " ~ log_table ~ " where entity = " ~ dbt.string_literal(src.name)
+                "delete from " ~ log_table ~ " where entity = " ~ dbt.string_literal(entity)
                 ~ " and replaced_at <= least(" ~ watermarks | join(', ') ~ ")"
                 ~ " - interval '" ~ var('incremental_lookback_hours') ~ " hours'"
                 ~ " - interval '" ~ var('landing_history_margin_days') ~ " days'") -%}
         {%- else -%}
             {%- do statements.append(
-                "delete from " ~ log_table ~ " where entity = " ~ dbt.string_literal(src.name)) -%}
+                "delete from " ~ log_table ~ " where entity = " ~ dbt.string_literal(entity)) -%}
         {%- endif -%}
     {%- endfor -%}
     {{- return(statements | join(';\n') if statements else 'select 1') -}}
