@@ -2,13 +2,16 @@
 -- the days in between (null while it is still in the stage).
 -- Incremental: every opportunity with a new, changed or deleted stage change, or whose
 -- opportunity row changed, is rebuilt whole (exits depend on the next change); rows whose
--- landing row was deleted are removed afterwards (post-hooks).
+-- landing row was deleted are removed afterwards (post-hooks). A changed opportunity's
+-- history is read through an index on raw.opportunity_stage_history (opportunity_id) that
+-- the pre-hook keeps (the landing key is the stage change's own id).
 {{ config(
     materialized='incremental',
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     indexes=[{'columns': ['opportunity_id']}],
+    pre_hook="{{ ensure_landing_index('opportunity_stage_history', ['opportunity_id']) }}",
     post_hook=[
         "{{ delete_rows_deleted_in_landing('stage_change_id', 'opportunity_stage_history') }}",
         "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
@@ -28,9 +31,22 @@ changed as (
 
 history as (
 
-    select * from {{ ref('stg_crm__opportunity_stage_history') }}
     {% if is_incremental() -%}
-    where opportunity_id in (select opportunity_id from changed)
+    -- each changed opportunity's history through the landing index (see the pre-hook).
+    -- A plain `in (select ...)` cannot reach it: the staging view's CTEs keep PostgreSQL
+    -- from flattening the view, so a join condition never reaches the table and it scanned
+    -- all 1.7 M stage changes of the medium bench (0.8 s; 0.26 s this way). The outer
+    -- reference of a lateral subquery is pushed down as a filter; `offset 0` keeps it there.
+    select history.*
+    from changed
+    cross join lateral (
+        select opportunity_history.*
+        from {{ ref('stg_crm__opportunity_stage_history') }} as opportunity_history
+        where opportunity_history.opportunity_id = changed.opportunity_id
+        offset 0
+    ) as history
+    {%- else -%}
+    select * from {{ ref('stg_crm__opportunity_stage_history') }}
     {%- endif %}
 
 ),
