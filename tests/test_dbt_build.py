@@ -88,20 +88,56 @@ def test_every_contract_mart_is_built_and_filled(demo):
     assert not empty, f"empty or missing marts: {empty} (counts: {counts})"
 
 
-def test_rep_activities_keeps_its_landing_index(demo):
-    """The rep-activities model reads the changed (rep, month) groups of raw.activities by
-    (owner_id, occurred_at): its pre-hook creates that index, once, on the landing table."""
-    assert query(
+def test_incremental_models_keep_their_landing_indexes(demo):
+    """Two incremental models read landing rows by a path the landing key does not give:
+    rep activities the changed (rep, month) groups of raw.activities, stage transitions the
+    history of each changed opportunity. Their pre-hooks create those indexes, once."""
+    indexes = query(
         demo["db"],
         "select pg_get_indexdef(indexrelid), indisvalid from pg_index "
-        "where indrelid = 'raw.activities'::regclass and not indisprimary",
-    ) == [
+        "where indrelid in ('raw.activities'::regclass, 'raw.opportunity_stage_history'::regclass)"
+        " and not indisprimary order by 1",
+    )
+    assert indexes == [
         (
             "CREATE INDEX activities_owner_id_occurred_at_idx ON raw.activities "
             "USING btree (owner_id, occurred_at)",
             True,
-        )
+        ),
+        (
+            "CREATE INDEX opportunity_stage_history_opportunity_id_idx "
+            "ON raw.opportunity_stage_history USING btree (opportunity_id)",
+            True,
+        ),
     ]
+
+
+def test_incremental_runs_analyze_only_by_autovacuums_rule(demo):
+    """An incremental model is analyzed when it is created or rebuilt with --full-refresh,
+    and by an incremental run that changed at least 10 % of its rows (autovacuum's
+    threshold): a run that changed nothing leaves its statistics alone."""
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+
+    def analyzed() -> int:
+        return query(
+            db,
+            "select analyze_count from pg_stat_user_tables "
+            "where schemaname = 'marts' and relname = 'fct_opportunities'",
+        )[0][0]
+
+    def run(*args: str) -> None:
+        run_dbt(["run", "-s", "fct_opportunities", *args], db, target_path=target, log_path=logs)
+
+    before = analyzed()
+    assert before >= 1  # analyzed when it was created
+    # nothing landed since the build, and no look-back (the build was minutes ago): no row
+    # of the model changes
+    run("--vars", "{incremental_lookback_hours: 0}")
+    assert analyzed() == before
+    run("--vars", "{incremental_lookback_hours: 1000000}")  # every row rebuilt
+    assert analyzed() == before + 1
+    run("--full-refresh")  # a new table, analyzed once
+    assert analyzed() == 1
 
 
 def test_engagement_counts_the_last_90_local_days(demo):
