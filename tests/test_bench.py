@@ -17,7 +17,8 @@ from salesperf.bench import BUDGETS
 STAGES = [
     "generate_demo_crm", "baseline_plain_copy", "extract_load", "dbt_full_build",
     "validation_whole_tables", "baseline_sql_transform", "source_advance_1_day",
-    "incremental_daily_run", "validation_daily", "render_monthly_emails",
+    "incremental_daily_run", "incremental_run_no_changes", "validation_daily",
+    "render_monthly_emails",
 ]  # fmt: skip
 
 
@@ -39,8 +40,17 @@ def test_bench_small_runs_every_stage(server, tmp_path):
     # The load moved exactly the rows the plain COPY moved, minus rows the CRM soft-deleted.
     assert 0 < stages["extract_load"]["rows"] <= stages["baseline_plain_copy"]["rows"]
     # where the dbt time went is recorded for every dbt stage
-    for name in ("dbt_full_build", "incremental_daily_run"):
+    for name in ("dbt_full_build", "incremental_daily_run", "incremental_run_no_changes"):
         assert stages[name]["detail"]["slowest_nodes"], name
+    # the daily runs say how their time splits between the extract and dbt, and within dbt
+    for name in ("incremental_daily_run", "incremental_run_no_changes"):
+        detail = stages[name]["detail"]
+        assert detail["extract_seconds"] > 0 and detail["dbt_seconds"] > 0, name
+        assert {"table", "incremental", "view", "test"} <= set(detail["dbt_node_seconds"]), name
+    # with nothing changed at the source, the second run lands nothing
+    assert stages["incremental_daily_run"]["detail"]["rows_landed"] > 0
+    assert stages["incremental_run_no_changes"]["detail"]["rows_landed"] == 0
+    assert "no_change_run_vs_full" in result["ratios"]
     for name in ("validation_whole_tables", "validation_daily"):
         assert "landing passed" in stages[name]["note"], name
         assert "marts passed" in stages[name]["note"], name
