@@ -89,19 +89,30 @@ def test_every_contract_mart_is_built_and_filled(demo):
 
 
 def test_incremental_models_keep_their_landing_indexes(demo):
-    """Two incremental models read landing rows by a path the landing key does not give:
-    rep activities the changed (rep, month) groups of raw.activities, stage transitions the
-    history of each changed opportunity. Their pre-hooks create those indexes, once."""
+    """Incremental models read landing rows by paths the landing key does not give: rep
+    activities the changed (rep, month) groups of raw.activities, stage transitions the
+    history of each changed opportunity, both facts the rows deleted since their last build
+    (a partial index: deleted rows only). Their pre-hooks create those indexes, once."""
     indexes = query(
         demo["db"],
         "select pg_get_indexdef(indexrelid), indisvalid from pg_index "
-        "where indrelid in ('raw.activities'::regclass, 'raw.opportunity_stage_history'::regclass)"
-        " and not indisprimary order by 1",
+        "where indrelid = any(array['raw.activities', 'raw.opportunity_stage_history',"
+        " 'raw.opportunities']::regclass[]) and not indisprimary order by 1",
     )
     assert indexes == [
         (
             "CREATE INDEX activities_owner_id_occurred_at_idx ON raw.activities "
             "USING btree (owner_id, occurred_at)",
+            True,
+        ),
+        (
+            "CREATE INDEX opportunities_deleted_idx ON raw.opportunities "
+            "USING btree (GREATEST(_extracted_at, _deleted_at)) WHERE (_deleted_at IS NOT NULL)",
+            True,
+        ),
+        (
+            "CREATE INDEX opportunity_stage_history_deleted_idx ON raw.opportunity_stage_history "
+            "USING btree (GREATEST(_extracted_at, _deleted_at)) WHERE (_deleted_at IS NOT NULL)",
             True,
         ),
         (

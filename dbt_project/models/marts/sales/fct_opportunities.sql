@@ -1,16 +1,18 @@
 -- One row per live opportunity, in company currency, credited to the team, region and
 -- manager its owner had when it closed (or was created, while open).
 -- Incremental: rows extracted since the last build (minus a look-back) are replaced
--- (delete+insert on the key); opportunities deleted in landing are removed afterwards.
+-- (delete+insert on the key); opportunities deleted in landing since then are removed
+-- first (pre-hooks).
 {{ config(
     materialized='incremental',
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook=[
+    pre_hook=[
+        "{{ ensure_landing_deleted_index('opportunities') }}",
         "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
-        "{{ ensure_unique_index(['opportunity_id']) }}",
     ],
+    post_hook=["{{ ensure_unique_index(['opportunity_id']) }}"],
 ) }}
 
 with opportunities as (

@@ -2,21 +2,23 @@
 -- the days in between (null while it is still in the stage).
 -- Incremental: every opportunity with a new, changed or deleted stage change, or whose
 -- opportunity row changed, is rebuilt whole (exits depend on the next change); rows whose
--- landing row was deleted are removed afterwards (post-hooks). A changed opportunity's
--- history is read through an index on raw.opportunity_stage_history (opportunity_id) that
--- the pre-hook keeps (the landing key is the stage change's own id).
+-- landing row was deleted since the last build are removed first (pre-hooks). A changed
+-- opportunity's history is read through an index on raw.opportunity_stage_history
+-- (opportunity_id) that a pre-hook keeps (the landing key is the stage change's own id).
 {{ config(
     materialized='incremental',
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     indexes=[{'columns': ['opportunity_id']}],
-    pre_hook="{{ ensure_landing_index('opportunity_stage_history', ['opportunity_id']) }}",
-    post_hook=[
+    pre_hook=[
+        "{{ ensure_landing_index('opportunity_stage_history', ['opportunity_id']) }}",
+        "{{ ensure_landing_deleted_index('opportunity_stage_history') }}",
+        "{{ ensure_landing_deleted_index('opportunities') }}",
         "{{ delete_rows_deleted_in_landing('stage_change_id', 'opportunity_stage_history') }}",
         "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
-        "{{ ensure_unique_index(['stage_change_id']) }}",
     ],
+    post_hook=["{{ ensure_unique_index(['stage_change_id']) }}"],
 ) }}
 
 with
