@@ -315,3 +315,33 @@ def test_old_stored_results_and_their_docs_pages_are_pruned(tmp_path):
     assert removed == 6
     for base in (root / "gx" / "uncommitted" / "validations", docs / "validations"):
         assert sorted(p.name for p in (base / "marts" / "dim_reps").iterdir()) == ["run-3", "run-4"]
+
+
+def test_the_context_parses_its_config_variables_again_only_when_they_change(
+    tmp_path, server, monkeypatch
+):
+    """GX re-parsed uncommitted/config_variables.yml on every lookup of a context variable
+    (1,250 times in a medium validation); the context keeps the values until the file or
+    the environment changes."""
+    from great_expectations.core import config_provider
+
+    parses = []
+    parse = config_provider.yaml.load
+    monkeypatch.setattr(config_provider.yaml, "load", lambda text: parses.append(1) or parse(text))
+    context = gx_context.open_context(server.url, tmp_path / "gx", tmp_path / "docs")
+    parses.clear()
+    for _ in range(20):
+        context.config_provider.get_values()
+        context.variables.expectations_store_name  # noqa: B018 - a lookup GX repeats per suite
+    assert len(parses) <= 1
+
+    variables = tmp_path / "gx" / "gx" / "uncommitted" / "config_variables.yml"
+    variables.write_text(variables.read_text() + "\nsalesperf_probe: first\n")
+    assert context.config_provider.get_values()["salesperf_probe"] == "first"
+    variables.write_text(variables.read_text().replace("first", "second, longer"))
+    assert context.config_provider.get_values()["salesperf_probe"] == "second, longer"
+    monkeypatch.setenv("SALESPERF_PROBE", "from the environment")
+    variables.write_text(variables.read_text() + "probe_from_env: ${SALESPERF_PROBE}\n")
+    assert context.config_provider.get_values()["probe_from_env"] == "from the environment"
+    monkeypatch.setenv("SALESPERF_PROBE", "changed")
+    assert context.config_provider.get_values()["probe_from_env"] == "changed"
