@@ -23,7 +23,7 @@ def fct_opportunities(context):
     return r.new_suite(
         context,
         "marts.fct_opportunities",
-        *r.key("opportunity_id"),
+        *r.key("opportunity_id", indexed_in="marts.fct_opportunities"),
         *r.present("owner_id", "stage"),
         r.between("amount", 0),
         r.between("amount_company", 0),
@@ -36,7 +36,7 @@ def fct_stage_transitions(context):
     return r.new_suite(
         context,
         "marts.fct_stage_transitions",
-        *r.key("stage_change_id"),
+        *r.key("stage_change_id", indexed_in="marts.fct_stage_transitions"),
         r.between("days_in_stage", 0),
         r.rule(
             "a stage is left after it is entered",

@@ -292,3 +292,47 @@ def test_failed_run_sends_one_escaped_alert_even_when_retried(
     assert "team_id: column values to be unique" in text
     assert "&lt;b&gt;t1&lt;/b&gt;" in html and "<b>t1</b>" not in html
     assert "<b>t1</b>" in text
+
+
+def _plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_a_key_kept_under_a_unique_index_is_not_grouped_again(new_db, gx_root, docs_dir):
+    """Where dbt keeps the key under a unique index, the uniqueness rule reads the catalog
+    and never the rows; without the index it groups them and finds the duplicate."""
+    from expectations import _rules as rules
+
+    db = new_db("indexed key")
+    table = "marts.fct_stage_transitions"
+    query = rules.unique("stage_change_id", indexed_in=table).unexpected_rows_query.replace(
+        "{batch}",
+        f"(select * from {table}) as subselect",  # noqa: S608 - a constant
+    )
+    spec = [s for s in gx_context.registry().suites("marts") if s.relation == table]
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute(f"create unique index on {table} (stage_change_id)")
+        [[plan]] = conn.execute(f"explain (analyze, format json) {query}").fetchone()
+        scans = [
+            n
+            for n in _plan_nodes(plan["Plan"])
+            if n.get("Relation Name") == "fct_stage_transitions"
+        ]
+        assert scans and all(n["Actual Loops"] == 0 for n in scans), scans
+        assert conn.execute(query).fetchall() == []
+    assert run_layer(
+        "marts", warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=spec, data_docs=False
+    ).success
+
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute("drop index marts.fct_stage_transitions_stage_change_id_idx")
+        conn.execute(f"insert into {table} select * from {table} limit 1")  # noqa: S608
+        duplicated = conn.execute(f"select stage_change_id from {table} limit 1").fetchone()[0]  # noqa: S608
+        assert conn.execute(query).fetchall() == [(duplicated, 2)]
+    result = run_layer(
+        "marts", warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=spec, data_docs=False
+    )
+    [suite] = result.suites
+    assert [f["rule"] for f in suite.failures] == ["stage_change_id: column values to be unique"]
