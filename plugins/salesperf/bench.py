@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import tempfile
 import threading
 import time
@@ -31,6 +32,7 @@ from psycopg import sql
 
 from salesperf import config
 from salesperf import warehouse as wh
+from salesperf.validation import gx_context
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +332,14 @@ def run(size: str = "small", seed: int = 42, out_dir: Path | None = None) -> Ben
         st.note = "dbt build --full-refresh (seeds, snapshots, models, tests); rows = landing rows"
         st.detail["slowest_nodes"] = _slowest_dbt_nodes(dbt_paths["target_path"])
 
+    # The GX project a deployment starts from: the repository's (datasource, assets, suites,
+    # validation definitions, checkpoints), without its uncommitted/ results. Whether a run
+    # reads whole tables is decided from the warehouse's own history, not from this folder.
     gx_root, docs_dir = work / "gx", work / "docs"
+    shutil.copytree(
+        gx_context.default_root() / "gx", gx_root / "gx",
+        ignore=shutil.ignore_patterns("uncommitted"),
+    )  # fmt: skip
     with measure(result, "validation_whole_tables") as st:
         _validate(st, target, gx_root, docs_dir, "first run after the full build: every row")
 
