@@ -397,6 +397,69 @@ def test_uniqueness_tests_trust_a_unique_index_and_still_catch_duplicates(demo):
     assert ["month_start", "rep_id"] in _unique_index_columns(db, activities)
 
 
+def _not_null_columns(db, table: str) -> set[str]:
+    return {
+        r[0]
+        for r in query(
+            db,
+            "select attname from pg_attribute where attrelid = %s::regclass"
+            " and attnum > 0 and attnotnull and not attisdropped",
+            (table,),
+        )
+    }
+
+
+def test_not_null_tests_trust_the_constraint_of_the_incremental_facts(demo):
+    """The incremental facts make the columns their `not_null` tests check NOT NULL (post-hook
+    `ensure_not_null_tested_columns`): a null is refused when it is written, and the tests
+    read the catalog instead of every row. Without the constraint a null is still found."""
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+    table = "marts.fct_opportunities"
+    tested = {"opportunity_id", "owner_id", "stage", "is_won", "is_closed"}
+    assert tested <= _not_null_columns(db, table)
+    assert {"entered_at", "stage"} <= _not_null_columns(db, "marts.fct_stage_transitions")
+    assert {"as_of_date", "is_at_risk"} <= _not_null_columns(db, "marts.fct_target_pacing_daily")
+    with pytest.raises(psycopg.errors.NotNullViolation), wh.connect(db) as conn:
+        conn.execute(
+            f"update {table} set owner_id = null"  # noqa: S608
+            f" where opportunity_id = (select min(opportunity_id) from {table})"
+        )
+
+    select = ["test", "-s", "fct_opportunities,test_name:not_null"]
+    assert run_dbt(select, db, target_path=target, log_path=logs).success
+    compiled = next((target / "compiled").rglob("not_null_fct_opportunities_owner_id.sql"))
+    with wh.connect(db) as conn:
+        [[plan]] = conn.execute(f"explain (analyze, format json) {compiled.read_text()}").fetchone()
+
+    def nodes(plan):
+        yield plan
+        for child in plan.get("Plans", []):
+            yield from nodes(child)
+
+    # the scan is never executed, or planned away (PostgreSQL sees `is null` is false)
+    scans = [n for n in nodes(plan["Plan"]) if n.get("Relation Name") == "fct_opportunities"]
+    assert all(n["Actual Loops"] == 0 for n in scans), plan
+
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute(f"alter table {table} alter column owner_id drop not null")
+        (nulled,) = conn.execute(
+            f"update {table} set owner_id = null where opportunity_id ="  # noqa: S608
+            f" (select min(opportunity_id) from {table}) returning opportunity_id"
+        ).fetchone()
+    try:
+        failed = run_dbt(select, db, target_path=target, log_path=logs, check=False)
+    finally:
+        # the next run rebuilds the row from landing and puts the constraint back
+        with wh.connect(db, autocommit=True) as conn:
+            conn.execute(f"delete from {table} where opportunity_id = %s", (nulled,))  # noqa: S608
+        run_dbt(["run", "-s", "fct_opportunities", "--vars",
+                 "{incremental_lookback_hours: 1000000}"],
+                db, target_path=target, log_path=logs)  # fmt: skip
+    assert not failed.success
+    assert "FAIL 1 not_null_fct_opportunities_owner_id" in failed.stdout
+    assert tested <= _not_null_columns(db, table)
+
+
 def test_landing_history_is_pruned_once_no_model_needs_it(demo):
     """A dbt run that builds a reader of landing history ends by dropping the replaced
     landing versions no incremental model will read again: for activities (read by the

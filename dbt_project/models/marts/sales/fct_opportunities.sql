@@ -12,7 +12,10 @@
         "{{ ensure_landing_deleted_index('opportunities') }}",
         "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
     ],
-    post_hook=["{{ ensure_unique_index(['opportunity_id']) }}"],
+    post_hook=[
+        "{{ ensure_unique_index(['opportunity_id']) }}",
+        "{{ ensure_not_null_tested_columns() }}",
+    ],
 ) }}
 
 with opportunities as (

@@ -18,7 +18,10 @@
         "{{ delete_rows_deleted_in_landing('stage_change_id', 'opportunity_stage_history') }}",
         "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
     ],
-    post_hook=["{{ ensure_unique_index(['stage_change_id']) }}"],
+    post_hook=[
+        "{{ ensure_unique_index(['stage_change_id']) }}",
+        "{{ ensure_not_null_tested_columns() }}",
+    ],
 ) }}
 
 with

@@ -17,7 +17,11 @@
     unique_key='pacing_key',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook=["{{ delete_stale_pacing_rows() }}", "{{ ensure_unique_index(['pacing_key']) }}"],
+    post_hook=[
+        "{{ delete_stale_pacing_rows() }}",
+        "{{ ensure_unique_index(['pacing_key']) }}",
+        "{{ ensure_not_null_tested_columns() }}",
+    ],
 ) }}
 
 {%- set at_risk_threshold = company_setting('pacing_at_risk_threshold', 'numeric') %}
