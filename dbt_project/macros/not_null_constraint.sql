@@ -50,7 +50,7 @@
         into missing
         from pg_attribute as a
         where a.attrelid = cast({{ dbt.string_literal(this.render()) }} as regclass)
-            and a.attname = any(array[{% for c in columns %}{{ dbt.string_literal(c) }}{{ ', ' if not loop.last }}{% endfor %}])
+            and a.attname = any(array[{{ sql_text_list(columns) }}])
             and not a.attnotnull
             and not a.attisdropped;
         if missing is not null then

@@ -17,6 +17,15 @@
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
 
+{#- `values` as a comma-separated list of text literals (for `= any(array[...])`). -#}
+{% macro sql_text_list(values) -%}
+    {%- set quoted = [] -%}
+    {%- for value in values -%}
+        {%- do quoted.append(sql_text(value)) -%}
+    {%- endfor -%}
+    {{- return(quoted | join(', ')) -}}
+{%- endmacro %}
+
 {#- Grants (the marts' `grants` config names var('bi_role')) with quoted grantees. -#}
 {% macro postgres__get_grant_sql(relation, privilege, grantees) -%}
     grant {{ privilege }} on {{ relation.render() }} to

@@ -20,7 +20,7 @@
             and i.indexprs is null
             and (
                 select bool_and(
-                    a.attname = any(array[{% for c in columns %}{{ dbt.string_literal(c) }}{{ ', ' if not loop.last }}{% endfor %}])
+                    a.attname = any(array[{{ sql_text_list(columns) }}])
                     {%- if not nulls_allowed %} and a.attnotnull{% endif %}
                 )
                 from pg_attribute as a
