@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -301,3 +302,56 @@ def test_a_merge_keeps_the_version_it_replaces(crm, conn):
         "select occurred_at from raw.activities where id = %s", (moved,)
     ).fetchone()[0]
     assert after == before[moved][2] - timedelta(days=40)
+
+
+def test_entities_extract_two_at_a_time_and_one_failure_stops_none_of_the_others(
+    crm, conn, monkeypatch
+):
+    """Two workers (the default) land what one does, report in the plan's order, and an
+    entity that fails is raised only after every other entity has been extracted."""
+    from salesperf.landing import load
+
+    real_merge = load.merge_copy
+    running, most_at_once = set(), 0
+
+    def tracked_merge(conn_, entity, *args, **kwargs):
+        nonlocal most_at_once
+        running.add(entity.name)
+        most_at_once = max(most_at_once, len(running))
+        try:
+            if entity.name == "opportunities":
+                raise RuntimeError("injected failure in one entity")
+            time.sleep(0.05)  # long enough for the other worker to be inside a load too
+            return real_merge(conn_, entity, *args, **kwargs)
+        finally:
+            running.discard(entity.name)
+
+    monkeypatch.setattr("salesperf.sources.crm_db.merge_copy", tracked_merge)
+    with pytest.raises(RuntimeError, match="injected failure in one entity"):
+        extract.run_extract("demo_crm", warehouse=crm)
+    assert most_at_once == 2
+    status = dict(conn.execute("select entity, status from ops.load_batches").fetchall())
+    assert status.pop("opportunities") == "failed"
+    assert set(status) == set(E.ENTITIES) - {"opportunities"}
+    assert set(status.values()) == {"success"}
+
+    monkeypatch.setattr("salesperf.sources.crm_db.merge_copy", real_merge)
+    results = extract.run_extract("demo_crm", warehouse=crm)
+    assert list(results) == [p["entity"] for p in extract.plan("demo_crm")]
+    assert_landing_equals_source(crm, conn)
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "two", ""])
+def test_extract_workers_setting_is_checked(monkeypatch, raw):
+    monkeypatch.setenv("SALESPERF_EXTRACT_WORKERS", raw)
+    with pytest.raises(ValueError, match="SALESPERF_EXTRACT_WORKERS must be a whole number"):
+        extract.workers()
+
+
+def test_size_estimates_read_the_source_catalog(crm):
+    src = extract.get_source("demo_crm", crm)
+    with wh.connect(src.location, autocommit=True) as c:
+        c.execute("analyze crm.activities; analyze crm.teams")
+    sizes = src.size_estimates()
+    assert set(sizes) == set(src.entities)
+    assert sizes["activities"] > sizes["teams"] > 0

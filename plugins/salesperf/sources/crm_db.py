@@ -135,6 +135,19 @@ class CrmDatabaseSource:
     def entities(self) -> list[str]:
         return list(self.mapping)
 
+    def size_estimates(self) -> dict[str, float]:
+        """The planner's row estimate of each entity's source table (``pg_class.reltuples``:
+        no table is read; -1 for a table never analyzed, 0 when unknown)."""
+        tables = {e: m.table for e, m in self.mapping.items()}
+        with self._snapshot() as src:
+            rows = src.execute(
+                "select t.name, coalesce(c.reltuples, 0) from unnest(%s::text[]) as t (name) "
+                "left join pg_class c on c.oid = to_regclass(t.name)",
+                (list(tables.values()),),
+            ).fetchall()
+        estimate = dict(rows)
+        return {e: float(estimate.get(t, 0)) for e, t in tables.items()}
+
     def new_columns(self, entity: str, present: set[str]) -> list[str]:
         """Source columns the mapping does not know (a schema change upstream): they are
         kept in ``_extra`` and reported, never dropped silently."""
