@@ -1,6 +1,8 @@
 -- What each scorecard KPI is scored on: rep x period x KPI with the actual, the target
 -- (target_ratio KPIs, from the rep's decomposed targets) and the sample size.
-with kpi_values as (
+-- `not materialized`: read twice, the CTE was materialized and the samples join then sorted
+-- all 490 k rows on their text keys for a merge join (1.1 s of the 1.9 s of kpi_scores)
+with kpi_values as not materialized (
     select * from {{ ref('int_appraisal__kpi_values') }}
 ),
 
@@ -18,6 +20,13 @@ rep_targets as (
     from {{ ref('fct_sales_targets') }}
     where level = 'rep'
     group by level_key, period_type, period_start, metric
+),
+
+-- only the values of the sample KPIs (a few percent of the rows) are looked up as samples
+samples as (
+    select rep_id, period_type, period_start, kpi, actual
+    from kpi_values
+    where kpi in (select sample_kpi from scorecard)
 )
 
 select
@@ -40,7 +49,7 @@ left join rep_targets
     and rep_targets.period_type = kpi_values.period_type
     and rep_targets.period_start = kpi_values.period_start
     and rep_targets.metric = scorecard.target_metric
-left join kpi_values as samples
+left join samples
     on samples.kpi = scorecard.sample_kpi
     and samples.rep_id = kpi_values.rep_id
     and samples.period_type = kpi_values.period_type

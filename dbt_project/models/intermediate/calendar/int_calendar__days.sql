@@ -2,22 +2,55 @@
 -- targets, with calendar and fiscal periods (fiscal year starts in the configured month).
 -- The bounds take the local date of the earliest/latest instant (the same day as the
 -- earliest/latest local date), converting one value instead of every row.
-with bounds as (
+with opportunity_bounds as (
+
+    select
+        {{ local_date('min(created_at)') }} as first_day,
+        {{ local_date('max(closed_at)') }} as last_day
+    from {{ ref('stg_crm__opportunities') }}
+
+),
+
+-- the first day of every source but activities (one scan of opportunities, not two)
+other_first_day as (
 
     select
         least(
-            (select {{ local_date('min(created_at)') }} from {{ ref('stg_crm__opportunities') }}),
-            (select {{ local_date('min(occurred_at)') }} from {{ ref('stg_crm__activities') }}),
+            (select first_day from opportunity_bounds),
             (select min(order_date) from {{ ref('stg_crm__orders') }}),
             (select min(period_start) from {{ ref('stg_crm__sales_targets') }}),
             (select as_of_date from {{ ref('int_calendar__as_of_date') }})
+        ) as first_day
+
+),
+
+-- its local midnight as an instant, computed once (in the activities' qual it was converted
+-- again for every row)
+other_first_instant as (
+
+    select cast(first_day as timestamp) at time zone {{ company_setting('timezone') }} as starts_at
+    from other_first_day
+
+),
+
+bounds as (
+
+    select
+        least(
+            other_first_day.first_day,
+            -- an activity only moves the first day if it is earlier than every other source:
+            -- the bound is a qual that reaches the scan (the view's CTEs keep min() from it),
+            -- so the 5 M activities are filtered, not aggregated
+            (select {{ local_date('min(occurred_at)') }} from {{ ref('stg_crm__activities') }}
+             where occurred_at < (select starts_at from other_first_instant))
         ) as first_day,
         greatest(
             (select as_of_date from {{ ref('int_calendar__as_of_date') }}),
             (select max(period_start) from {{ ref('stg_crm__sales_targets') }}),
-            (select {{ local_date('max(closed_at)') }} from {{ ref('stg_crm__opportunities') }})
+            (select last_day from opportunity_bounds)
         ) as last_day,
         {{ company_setting('fiscal_year_start_month', 'integer') }} as fy_month
+    from other_first_day
 
 ),
 

@@ -1,7 +1,9 @@
 -- Everything a reward rule can test, per rep and CLOSED period: every KPI of the facts,
 -- deals_closed, and the appraisal total_score; with tenure and a consecutive period index.
--- A table: every rule reads it up to three times (KPI, sample, base).
-{{ config(materialized='table', indexes=[{'columns': ['kpi', 'period_type', 'rep_id', 'period_start']}]) }}
+-- A table: every rule reads it up to three times (KPI, sample, base). No index: its only
+-- reader, int_rewards__rule_matches, reads it once into a CTE and hash-joins (the index on
+-- (kpi, period_type, rep_id, period_start) was never used and cost 1.3 s a build).
+{{ config(materialized='table') }}
 
 with kpi_values as (
     select rep_id, period_type, period_start, team_id, region, kpi, actual as value

@@ -1,5 +1,7 @@
 -- Deal results per rep and month: closed deals by close month, pipeline by creation month.
-with opportunities as (
+-- `not materialized`: read twice, the CTE was materialized whole (every column of 500 k
+-- opportunities, spilled to disk) and rescanned; inlined, each branch scans only its columns.
+with opportunities as not materialized (
 
     select * from {{ ref('fct_opportunities') }}
 

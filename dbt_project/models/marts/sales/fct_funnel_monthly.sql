@@ -1,18 +1,49 @@
 -- The sales funnel per rep, team, region and company by entry cohort (month the
 -- opportunity was created): entries per stage, conversions to the next stage, median days
 -- in stage, win rates, sales cycle and pipeline coverage of the remaining target.
-with stages as (
+-- Medians are not decomposable: each group needs its own values in order. With grouping sets
+-- percentile_cont sorted all 1.3 M stage rows three times (on text keys) and then every group
+-- again. Instead each level is hash-aggregated on its own (no sort of the rows; the branches
+-- run in parallel), the group's days collected into an array, and the median is
+-- percentile_cont over that array: the same float8 values, so the same result.
+with by_level as (
 
+    {% for level, key in [('rep', 'owner_id'), ('team', 'team_id'), ('region', 'region'), ('company', none)] -%}
     select
-        {{ org_level_columns(team='team_id') }},
+        '{{ level }}' as level,
+        {% if key %}coalesce({{ key }}, 'company'){% else %}'company'{% endif %} as level_key,
         month_start,
         funnel_stage,
         stage_order,
         count(*) as entries,
         case when stage_order < 5 then count(case when converted then 1 end) end as conversions,
-        percentile_cont(0.5) within group (order by days_in_stage) as median_days_in_stage
+        array_agg(cast(days_in_stage as double precision))
+            filter (where days_in_stage is not null) as stage_days
     from {{ ref('int_sales__funnel_opportunity_stages') }}
-    group by {{ org_level_grouping_sets(['month_start', 'funnel_stage', 'stage_order'], team='team_id') }}
+    group by {% if key %}{{ key }}, {% endif %}month_start, funnel_stage, stage_order
+    {% if not loop.last %}
+    union all
+
+    {% endif -%}
+    {%- endfor %}
+
+),
+
+stages as (
+
+    select
+        level,
+        level_key,
+        month_start,
+        funnel_stage,
+        stage_order,
+        entries,
+        conversions,
+        (
+            select percentile_cont(0.5) within group (order by stage_day)
+            from unnest(by_level.stage_days) as stage_day
+        ) as median_days_in_stage
+    from by_level
 
 )
 
