@@ -56,6 +56,24 @@ def _signature(expectation) -> str:
     return json.dumps(config, sort_keys=True, default=str)
 
 
+def settled_by_unique_index(table: str, columns: list[str], nulls_allowed: bool = True) -> str:
+    """SQL true when ``table`` has a valid, immediate, whole-table unique index on plain
+    columns, all among ``columns``: no two rows then share a value of ``columns``. Without
+    ``nulls_allowed`` (GROUP BY semantics, nulls equal) those index columns must be NOT NULL
+    too. The same test as the dbt macro ``settled_by_unique_index`` (GX rules cannot call
+    dbt macros)."""
+    ident(table)
+    names = ", ".join(f"'{ident(c)}'" for c in columns)
+    not_null = "" if nulls_allowed else " and a.attnotnull"
+    return (
+        "exists (select 1 from pg_index i"
+        f" where i.indrelid = '{table}'::regclass and i.indisunique and i.indisvalid"
+        " and i.indimmediate and i.indpred is null and i.indexprs is null"
+        f" and (select bool_and(a.attname = any(array[{names}]){not_null})"
+        "  from pg_attribute a where a.attrelid = i.indrelid and a.attnum = any(i.indkey)))"
+    )
+
+
 def unique(column: str, indexed_in: str | None = None) -> gxe.Expectation:
     """No value of ``column`` appears twice (nulls aside). A grouping rule rather than GX's
     ExpectColumnValuesToBeUnique, whose SQL counts with a window over the column (a sort:
@@ -69,14 +87,7 @@ def unique(column: str, indexed_in: str | None = None) -> gxe.Expectation:
     ident(column)
     guard = ""
     if indexed_in is not None:
-        ident(indexed_in)
-        guard = (
-            " and not exists (select 1 from pg_index i"
-            f" where i.indrelid = '{indexed_in}'::regclass and i.indisunique and i.indisvalid"
-            " and i.indpred is null and i.indexprs is null and i.indnkeyatts = 1"
-            " and i.indkey[0] = (select a.attnum from pg_attribute a"
-            f"  where a.attrelid = '{indexed_in}'::regclass and a.attname = '{column}'))"
-        )
+        guard = f" and not {settled_by_unique_index(indexed_in, [column])}"
     expectation = rule(
         f"{column}: column values to be unique",
         f"select {column}, count(*) as rows from {{batch}} where {column} is not null{guard}"
@@ -153,12 +164,20 @@ def primary_key(table: str, columns: tuple[str, ...]) -> gxe.Expectation:
     )
 
 
-def grain(*columns: str) -> gxe.Expectation:
-    """One row per grain; NULL keys count as equal (``group by`` semantics), unlike a UNIQUE index."""
+def grain(*columns: str, indexed_in: str | None = None) -> gxe.Expectation:
+    """One row per grain; NULL keys count as equal (``group by`` semantics), unlike a UNIQUE
+    index. With ``indexed_in`` (the table the batch reads) the rows are not grouped while a
+    unique index on some of the grain's columns, all NOT NULL, settles it (see
+    :func:`unique`): dbt keeps one on the 1 M-row pacing mart, whose grouping took 0.9 s of
+    every medium mart validation."""
     cols = ", ".join(ident(c) for c in columns)
+    guard = ""
+    if indexed_in is not None:
+        guard = f" where not {settled_by_unique_index(indexed_in, list(columns), False)}"
     expectation = rule(
         f"one row per {' × '.join(columns)}",
-        f"select {cols}, count(*) as rows from {{batch}} group by {cols} having count(*) > 1",
+        f"select {cols}, count(*) as rows from {{batch}}{guard} group by {cols}"
+        " having count(*) > 1",
     )
     expectation.meta = {"whole_table": True}  # a new row can clash with an old one
     return expectation

@@ -46,7 +46,14 @@ def fct_target_pacing_daily(context):
     return r.new_suite(
         context,
         "marts.fct_target_pacing_daily",
-        r.grain("level", "level_key", "as_of_date", "period_type", "period_start"),
+        r.grain(
+            "level",
+            "level_key",
+            "as_of_date",
+            "period_type",
+            "period_start",
+            indexed_in="marts.fct_target_pacing_daily",
+        ),
         r.in_set("period_type", {"year", "quarter", "month"}),
         r.between("target", 0),
         r.between("expected_to_date", 0),

@@ -356,6 +356,7 @@ def test_uniqueness_tests_trust_a_unique_index_and_still_catch_duplicates(demo):
         "intermediate.int_sales__rep_activities_monthly",
     )
     assert ["pacing_key"] in _unique_index_columns(db, pacing)
+    assert ["as_of_date", "level", "level_key", "period_type"] in _unique_index_columns(db, pacing)
     assert ["month_start", "rep_id"] in _unique_index_columns(db, activities)
     assert ["opportunity_id"] in _unique_index_columns(db, "marts.fct_opportunities")
     assert ["stage_change_id"] in _unique_index_columns(db, "marts.fct_stage_transitions")
@@ -394,6 +395,7 @@ def test_uniqueness_tests_trust_a_unique_index_and_still_catch_duplicates(demo):
     assert "FAIL 1 unique_fct_target_pacing_daily_pacing_key" in failed.stdout
     assert "FAIL 1 unique_combination_int_sales__rep_activities_monthly" in failed.stdout
     assert ["pacing_key"] in _unique_index_columns(db, pacing)
+    assert ["as_of_date", "level", "level_key", "period_type"] in _unique_index_columns(db, pacing)
     assert ["month_start", "rep_id"] in _unique_index_columns(db, activities)
 
 

@@ -336,3 +336,56 @@ def test_a_key_kept_under_a_unique_index_is_not_grouped_again(new_db, gx_root, d
     )
     [suite] = result.suites
     assert [f["rule"] for f in suite.failures] == ["stage_change_id: column values to be unique"]
+
+
+def test_a_grain_kept_under_a_unique_index_is_not_grouped_again(new_db, gx_root, docs_dir):
+    """The pacing grain rule reads the catalog where a unique index on some of the grain's
+    columns, all NOT NULL, settles it (dbt keeps one); with a nullable index column (nulls
+    are equal for the grain, not for the index) or no index it groups the rows and finds a
+    duplicate."""
+    from expectations import _rules as rules
+
+    db = new_db("indexed grain")
+    table = "marts.fct_target_pacing_daily"
+    grain = ("level", "level_key", "as_of_date", "period_type", "period_start")
+    query = rules.grain(*grain, indexed_in=table).unexpected_rows_query.replace(
+        "{batch}",
+        f"(select * from {table}) as subselect",  # noqa: S608 - a constant
+    )
+    spec = [s for s in gx_context.registry().suites("marts") if s.relation == table]
+
+    def pacing_rows_read(conn) -> int:
+        [[plan]] = conn.execute(f"explain (analyze, format json) {query}").fetchone()
+        scans = [
+            n
+            for n in _plan_nodes(plan["Plan"])
+            if n.get("Relation Name") == "fct_target_pacing_daily"
+        ]
+        assert scans
+        return sum(n["Actual Loops"] for n in scans)
+
+    with wh.connect(db, autocommit=True) as conn:
+        for column in ("level", "level_key", "period_type", "as_of_date"):
+            conn.execute(f"alter table {table} alter column {column} set not null")
+        conn.execute(
+            f"create unique index pacing_grain on {table} (level, level_key, period_type, as_of_date)"
+        )
+        assert pacing_rows_read(conn) == 0
+        assert conn.execute(query).fetchall() == []
+    assert run_layer(
+        "marts", warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=spec, data_docs=False
+    ).success
+
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute(f"alter table {table} alter column level_key drop not null")
+        assert pacing_rows_read(conn) > 0  # a nullable index column settles nothing
+        conn.execute("drop index marts.pacing_grain")
+        conn.execute(f"insert into {table} select * from {table} limit 1")  # noqa: S608
+        assert len(conn.execute(query).fetchall()) == 1
+    result = run_layer(
+        "marts", warehouse=db, gx_root=gx_root, docs_dir=docs_dir, specs=spec, data_docs=False
+    )
+    [suite] = result.suites
+    assert [f["rule"] for f in suite.failures] == [
+        "one row per level × level_key × as_of_date × period_type × period_start"
+    ]

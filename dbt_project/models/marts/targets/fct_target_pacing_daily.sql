@@ -11,7 +11,10 @@
 --   - a different month target of the node in a month the period spans (expected-to-date),
 --   - a different won revenue on a day the period spans (the `revenue` column keeps it),
 --   - a different at-risk threshold (the flag no longer matches the stored pace).
--- The post-hook drops days after the as-of date and periods whose target is gone.
+-- The post-hook drops days after the as-of date and periods whose target is gone. A unique
+-- index on the grain (level, level_key, period_type, as_of_date) makes PostgreSQL refuse a
+-- second row for a node, period type and day, and the mart suite's grain rule reads it
+-- instead of grouping 1 M rows (1.6 s).
 {{ config(
     materialized='incremental',
     unique_key='pacing_key',
@@ -20,6 +23,7 @@
     post_hook=[
         "{{ delete_stale_pacing_rows() }}",
         "{{ ensure_unique_index(['pacing_key']) }}",
+        "{{ ensure_unique_index(['level', 'level_key', 'period_type', 'as_of_date']) }}",
         "{{ ensure_not_null_tested_columns() }}",
     ],
 ) }}
