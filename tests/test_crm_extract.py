@@ -304,12 +304,16 @@ def test_a_merge_keeps_the_version_it_replaces(crm, conn):
     assert after == before[moved][2] - timedelta(days=40)
 
 
+@pytest.mark.parametrize("workers", [2, 1])
 def test_entities_extract_two_at_a_time_and_one_failure_stops_none_of_the_others(
-    crm, conn, monkeypatch
+    crm, conn, monkeypatch, workers
 ):
     """Two workers (the default) land what one does, report in the plan's order, and an
-    entity that fails is raised only after every other entity has been extracted."""
+    entity that fails is raised only after every other entity has been extracted, with one
+    worker as with two."""
     from salesperf.landing import load
+
+    monkeypatch.setenv("SALESPERF_EXTRACT_WORKERS", str(workers))
 
     real_merge = load.merge_copy
     running, most_at_once = set(), 0
@@ -329,7 +333,7 @@ def test_entities_extract_two_at_a_time_and_one_failure_stops_none_of_the_others
     monkeypatch.setattr("salesperf.sources.crm_db.merge_copy", tracked_merge)
     with pytest.raises(RuntimeError, match="injected failure in one entity"):
         extract.run_extract("demo_crm", warehouse=crm)
-    assert most_at_once == 2
+    assert most_at_once == workers
     status = dict(conn.execute("select entity, status from ops.load_batches").fetchall())
     assert status.pop("opportunities") == "failed"
     assert set(status) == set(E.ENTITIES) - {"opportunities"}

@@ -198,21 +198,20 @@ def run_extract(
     def one(entity: str) -> dict:
         return run_entity(source, entity, warehouse, lookback_window=lookback_window)
 
-    if max_workers == 1:
-        results = {e: one(e) for e in names}
-    else:
-        failures: list[tuple[str, BaseException]] = []
-        results = {}
-        with ThreadPoolExecutor(max_workers, thread_name_prefix="extract") as pool:
-            futures = {e: pool.submit(one, e) for e in names}
-            for entity, future in futures.items():
-                try:
-                    results[entity] = future.result()
-                except Exception as exc:  # noqa: BLE001 - re-raised below, after the rest
-                    log.error("extract %s.%s failed: %s", source, entity, exc)
-                    failures.append((entity, exc))
-        if failures:
-            raise failures[0][1]
+    # one worker runs them one after another, in plan order: the same path, the same
+    # promise (every entity is attempted)
+    failures: list[Exception] = []
+    results = {}
+    with ThreadPoolExecutor(max_workers, thread_name_prefix="extract") as pool:
+        futures = {e: pool.submit(one, e) for e in names}
+        for entity, future in futures.items():
+            try:
+                results[entity] = future.result()
+            except Exception as exc:  # noqa: BLE001 - re-raised below, after the rest
+                log.error("extract %s.%s failed: %s", source, entity, exc)
+                failures.append(exc)
+    if failures:
+        raise failures[0]
     return {e: results[e] for e in planned}  # the plan's order, whatever order they ran in
 
 
