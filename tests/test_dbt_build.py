@@ -88,6 +88,90 @@ def test_every_contract_mart_is_built_and_filled(demo):
     assert not empty, f"empty or missing marts: {empty} (counts: {counts})"
 
 
+def test_unchanged_seeds_are_neither_reloaded_nor_retested(demo, tmp_path):
+    """The demo build recorded its seeds; the next incremental build leaves them and their
+    own tests out, keeps the tests that hold a model against a seed, and passes. A seed
+    table edited in the warehouse makes the next build load them again."""
+    import json
+
+    from salesperf import seed_state
+
+    db = demo["db"]
+    assert seed_state.unchanged(db)
+    (recorded,) = query(db, "select count(*) from ops.dbt_seed_state")[0]
+    assert recorded == len(seed_state.seed_names()) == 11
+
+    def loads() -> int:  # rows ever inserted into one seed table
+        return query(
+            db,
+            "select n_tup_ins from pg_stat_user_tables"
+            " where schemaname = 'config' and relname = 'grade_bands'",
+        )[0][0]
+
+    before = loads()
+    transform(db, target_path=tmp_path / "target", log_path=tmp_path / "logs")
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"] for r in results}
+    failed = {r["unique_id"]: r["status"] for r in results if r["status"] in ("error", "fail")}
+    assert not failed
+    assert not [u for u in ran if u.startswith("seed.")]
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())["nodes"]
+    seed_only_tests = {
+        u for u, n in manifest.items()
+        if n["resource_type"] == "test"
+        and all(p.startswith("seed.") for p in n["depends_on"]["nodes"])
+    }  # fmt: skip
+    assert len(seed_only_tests) > 50 and not ran & seed_only_tests
+    # a model held against a seed is still tested, and every model still runs
+    assert any(
+        u.startswith("test.salesperf.relationships_fct_appraisal_summary_grade") for u in ran
+    )
+    assert "test.salesperf.assert_rule_kpis_exist" in ran
+    assert "model.salesperf.fct_appraisal_summary" in ran
+    assert loads() == before
+    assert seed_state.unchanged(db)
+
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute("update config.grade_bands set min_score = min_score")  # same values
+    assert seed_state.unchanged(db)  # the content is what it was
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute("delete from config.grade_bands where min_score = (select max(min_score)"
+                     " from config.grade_bands)")  # fmt: skip
+    assert not seed_state.unchanged(db)
+    transform(db, target_path=tmp_path / "target", log_path=tmp_path / "logs")
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    assert "seed.salesperf.grade_bands" in {r["unique_id"] for r in results}
+    assert seed_state.unchanged(db)
+
+
+def test_seed_fingerprint_follows_the_files_seeds_and_their_tests_read(tmp_path, monkeypatch):
+    import shutil
+
+    from salesperf import seed_state
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        config.DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    monkeypatch.setattr(config, "DBT_PROJECT_DIR", project)
+    seen = {seed_state.fingerprint()}
+    assert seed_state.fingerprint() in seen  # stable
+    edits = [
+        project / "seeds" / "grade_bands.csv",
+        project / "seeds" / "_rules__seeds.yml",
+        project / "tests" / "generic" / "required_settings_present.sql",
+        project / "macros" / "sql_quoting.sql",
+        project / "dbt_project.yml",
+    ]
+    for path in edits:
+        path.write_text(path.read_text() + "\n")
+        seen.add(seed_state.fingerprint())
+    assert len(seen) == len(edits) + 1
+    assert "grade_bands" in seed_state.seed_names()
+    (project / "seeds" / "grade_bands.csv").rename(project / "seeds" / "grade_bands_v2.csv")
+    assert "grade_bands_v2" in seed_state.seed_names()
+
+
 def test_incremental_models_keep_their_landing_indexes(demo):
     """Incremental models read landing rows by paths the landing key does not give: rep
     activities the changed (rep, month) groups of raw.activities, stage transitions the
@@ -719,13 +803,20 @@ def test_production_builds_leave_unit_tests_to_the_test_suite(monkeypatch):
     """transform() (the CLI, the bench, the demo) skips dbt unit tests, which test SQL on
     fixed inputs; the demo fixture above runs them (unit_tests=True) in every `make test`."""
     from salesperf import dbt as dbt_mod
+    from salesperf import seed_state
 
     seen = []
     monkeypatch.setattr(dbt_mod, "run_dbt", lambda args, *a, **k: seen.append(args))
-    dbt_mod.transform(None)
-    dbt_mod.transform(None, unit_tests=True, full_refresh=True)
+    monkeypatch.setattr(seed_state, "record", lambda warehouse: None)
+    unchanged = iter([False, True])
+    monkeypatch.setattr(seed_state, "unchanged", lambda warehouse: next(unchanged))
+    dummy = wh.Warehouse("postgresql://nobody@127.0.0.1:1/none", "argument")
+    dbt_mod.transform(dummy)
+    dbt_mod.transform(dummy, unit_tests=True, full_refresh=True)  # loads seeds, never asks
+    dbt_mod.transform(dummy)
     assert seen[0] == ["build", "--exclude-resource-type", "unit_test"]
     assert seen[1] == ["build", "--full-refresh"]
+    assert seen[2] == ["build", *seed_state.SKIP_SEEDS_ARGS, "--exclude-resource-type", "unit_test"]
 
 
 def test_the_demo_build_ran_every_unit_test(demo):

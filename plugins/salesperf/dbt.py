@@ -134,15 +134,24 @@ def transform(
     staging views, which must exist first on a fresh warehouse. Unit tests check the SQL
     against fixed inputs, not the data, so they run in the test suite (``unit_tests=True``
     or ``dbt test --select test_type:unit``), not in every production build.
+    An incremental build leaves out the seeds and their own tests while the warehouse holds
+    them as the files define them (:mod:`salesperf.seed_state`); a full refresh loads them.
     """
+    from salesperf import seed_state
+
+    warehouse = warehouse or resolve()
     args = ["build"]
     if full_refresh:
         args.append("--full-refresh")
+    elif seed_state.unchanged(warehouse):
+        args += seed_state.SKIP_SEEDS_ARGS
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     if vars_yaml:
         args += ["--vars", vars_yaml]
-    return [run_dbt(args, warehouse, target_path=target_path, log_path=log_path, capture=capture)]
+    result = run_dbt(args, warehouse, target_path=target_path, log_path=log_path, capture=capture)
+    seed_state.record(warehouse)  # run_dbt raised if the build failed: nothing is recorded
+    return [result]
 
 
 # --- Cosmos (imported lazily: only the DAG needs these) ------------------------------------

@@ -153,6 +153,16 @@ OPS_DDL = [
     create index if not exists landing_replaced_rows_entity_idx
         on ops.landing_replaced_rows (entity, replaced_at);
     """,
+    # 5: the dbt seeds as the last successful build left them (salesperf.seed_state): an
+    # incremental build skips loading and testing them again while nothing changed.
+    """
+    create table if not exists ops.dbt_seed_state (
+        seed        text primary key,
+        fingerprint text not null,
+        content_md5 text not null,
+        recorded_at timestamptz not null default now()
+    );
+    """,
 ]
 
 
