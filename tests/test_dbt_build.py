@@ -807,7 +807,8 @@ def test_production_builds_leave_unit_tests_to_the_test_suite(monkeypatch):
 
     seen = []
     monkeypatch.setattr(dbt_mod, "run_dbt", lambda args, *a, **k: seen.append(args))
-    monkeypatch.setattr(seed_state, "record", lambda warehouse: None)
+    recorded = []
+    monkeypatch.setattr(seed_state, "record", recorded.append)
     unchanged = iter([False, True])
     monkeypatch.setattr(seed_state, "unchanged", lambda warehouse: next(unchanged))
     dummy = wh.Warehouse("postgresql://nobody@127.0.0.1:1/none", "argument")
@@ -817,6 +818,7 @@ def test_production_builds_leave_unit_tests_to_the_test_suite(monkeypatch):
     assert seen[0] == ["build", "--exclude-resource-type", "unit_test"]
     assert seen[1] == ["build", "--full-refresh"]
     assert seen[2] == ["build", *seed_state.SKIP_SEEDS_ARGS, "--exclude-resource-type", "unit_test"]
+    assert recorded == [dummy, dummy]  # the builds that loaded the seeds record them
 
 
 def test_the_demo_build_ran_every_unit_test(demo):

@@ -141,16 +141,18 @@ def transform(
 
     warehouse = warehouse or resolve()
     args = ["build"]
+    skip_seeds = not full_refresh and seed_state.unchanged(warehouse)
     if full_refresh:
         args.append("--full-refresh")
-    elif seed_state.unchanged(warehouse):
+    if skip_seeds:
         args += seed_state.SKIP_SEEDS_ARGS
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     if vars_yaml:
         args += ["--vars", vars_yaml]
     result = run_dbt(args, warehouse, target_path=target_path, log_path=log_path, capture=capture)
-    seed_state.record(warehouse)  # run_dbt raised if the build failed: nothing is recorded
+    if not skip_seeds:  # loaded and tested in this build (run_dbt raised if it failed)
+        seed_state.record(warehouse)
     return [result]
 
 

@@ -12,9 +12,10 @@ leaves the seeds and their own tests out when:
 - every seed table still holds exactly what was loaded (a table edited by hand, truncated
   or dropped in the warehouse makes its content digest differ, and all seeds load again).
 
-Anything else loads them all, as before: a full refresh, the first build of a warehouse,
-a failed previous build (nothing was recorded), a new or renamed seed. Tests that read a
-seed and a model (a relationship from a model to a seed) still run: they test the model.
+Anything else loads them all, as before: a full refresh, the first build of a warehouse, a
+new or renamed seed, an edited file (on every build until one with it succeeds: a failed
+build records nothing). Tests that read a seed and a model (a relationship from a model to
+a seed) still run: they test the model.
 """
 
 from __future__ import annotations
