@@ -37,3 +37,27 @@
         {{- return("cast('-infinity' as timestamptz)") -}}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook of an incremental model whose watermark is `max(_extracted_at)`: an index on
+    `_extracted_at`, once per table, so the watermark is read from the index's last entry.
+    Without it every read of the watermark scanned the whole model, and a model reads it
+    once per hook that needs it (fct_stage_transitions: three reads of 1.7 M rows, 1.9 s of
+    a daily build on the medium bench with nothing to do). -#}
+{% macro ensure_watermark_index() -%}
+    do $$
+    begin
+        if not exists (
+            select 1
+            from pg_index as i
+            inner join pg_attribute as a
+                on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+            where i.indrelid = cast({{ dbt.string_literal(this | string) }} as regclass)
+                and a.attname = '_extracted_at'
+                and i.indpred is null
+                and i.indisvalid
+        ) then
+            create index on {{ this }} (_extracted_at);
+        end if;
+    end
+    $$
+{%- endmacro %}

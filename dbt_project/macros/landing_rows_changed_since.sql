@@ -1,7 +1,16 @@
 {#- A landing row (alias `alias`) that landed, changed or was deleted after `since`: the
-    merge stamps `_extracted_at` on every row it writes; a deletion sets only `_deleted_at`. -#}
+    merge stamps `_extracted_at` on every row it writes; a deletion sets only `_deleted_at`.
+    Written in the form of two landing indexes, so that a day's changes are found by a
+    BitmapOr of two index range scans instead of a scan of the whole table (0.8 s for the 5 M
+    activities of the medium bench, whatever the day changed): `_extracted_at` (see
+    `ensure_landing_changed_index`) and the partial index of deleted rows by the later of
+    their two times (`ensure_landing_deleted_index`). The second arm is `_deleted_at > since`
+    restated: a deleted row whose deletion is after `since` has the later time after it, and
+    one whose later time is after it was either extracted or deleted after it. -#}
 {% macro landed_or_deleted_after(alias, since) -%}
-    ({{ alias }}._extracted_at > {{ since }} or {{ alias }}._deleted_at > {{ since }})
+    ({{ alias }}._extracted_at > {{ since }}
+        or ({{ alias }}._deleted_at is not null
+            and greatest({{ alias }}._extracted_at, {{ alias }}._deleted_at) > {{ since }}))
 {%- endmacro %}
 
 {#- The landing rows of `entity` that changed since `since` (a SQL expression), in both

@@ -14,9 +14,16 @@
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    pre_hook=[
+        "{{ ensure_landing_changed_index('opportunity_stage_history') }}",
+        "{{ ensure_landing_deleted_index('opportunity_stage_history') }}",
+        "{{ ensure_landing_changed_index('opportunities') }}",
+        "{{ ensure_landing_deleted_index('opportunities') }}",
+    ],
     post_hook=[
         "{{ delete_emptied_groups('stage_order') }}",
         "{{ ensure_unique_index(['opportunity_id', 'funnel_stage']) }}",
+        "{{ ensure_watermark_index() }}",
     ],
 ) }}
 with

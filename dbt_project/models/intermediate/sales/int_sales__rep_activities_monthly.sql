@@ -9,7 +9,11 @@
     unique_key=['rep_id', 'month_start'],
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ ensure_landing_index('activities', ['owner_id', 'occurred_at']) }}",
+    pre_hook=[
+        "{{ ensure_landing_index('activities', ['owner_id', 'occurred_at']) }}",
+        "{{ ensure_landing_changed_index('activities') }}",
+        "{{ ensure_landing_deleted_index('activities') }}",
+    ],
     post_hook=[
         "{{ delete_emptied_groups('activities_total') }}",
         "{{ ensure_unique_index(['rep_id', 'month_start']) }}",

@@ -9,11 +9,13 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     pre_hook=[
+        "{{ ensure_landing_changed_index('opportunities') }}",
         "{{ ensure_landing_deleted_index('opportunities') }}",
         "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
     ],
     post_hook=[
         "{{ ensure_unique_index(['opportunity_id']) }}",
+        "{{ ensure_watermark_index() }}",
         "{{ ensure_not_null_tested_columns() }}",
     ],
 ) }}

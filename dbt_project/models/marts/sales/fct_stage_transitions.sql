@@ -13,13 +13,16 @@
     indexes=[{'columns': ['opportunity_id']}],
     pre_hook=[
         "{{ ensure_landing_index('opportunity_stage_history', ['opportunity_id']) }}",
+        "{{ ensure_landing_changed_index('opportunity_stage_history') }}",
         "{{ ensure_landing_deleted_index('opportunity_stage_history') }}",
+        "{{ ensure_landing_changed_index('opportunities') }}",
         "{{ ensure_landing_deleted_index('opportunities') }}",
         "{{ delete_rows_deleted_in_landing('stage_change_id', 'opportunity_stage_history') }}",
         "{{ delete_rows_deleted_in_landing('opportunity_id', 'opportunities') }}",
     ],
     post_hook=[
         "{{ ensure_unique_index(['stage_change_id']) }}",
+        "{{ ensure_watermark_index() }}",
         "{{ ensure_not_null_tested_columns() }}",
     ],
 ) }}
