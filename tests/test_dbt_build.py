@@ -173,11 +173,13 @@ def test_seed_fingerprint_follows_the_files_seeds_and_their_tests_read(tmp_path,
 
 
 def test_incremental_models_keep_their_landing_indexes(demo):
-    """Incremental models read landing rows by paths the landing key does not give: rep
-    activities the changed (rep, month) groups of raw.activities, stage transitions the
-    history of each changed opportunity, both facts the rows deleted since their last build
-    (a partial index: deleted rows only), and all three find a day's changes by the time of
-    their extract. Their pre-hooks create those indexes, once."""
+    """Models read landing rows by paths the landing key does not give: rep activities the
+    changed (rep, month) groups of raw.activities, the accounts' last contact the changed
+    accounts' activities, the as-of date and the engagement window activities by time, stage
+    transitions the history of each changed opportunity, both facts the rows deleted since
+    their last build (a partial index: deleted rows only), and all three landing tables are
+    searched for a day's changes by the time of their extract. Pre-hooks create those
+    indexes, once."""
     indexes = query(
         demo["db"],
         "select pg_get_indexdef(indexrelid), indisvalid from pg_index "
@@ -186,8 +188,20 @@ def test_incremental_models_keep_their_landing_indexes(demo):
     )
     deleted = "USING btree (GREATEST(_extracted_at, _deleted_at)) WHERE (_deleted_at IS NOT NULL)"
     assert indexes == [
+        (
+            "CREATE INDEX activities_account_id_occurred_at_idx ON raw.activities "
+            "USING btree (account_id, occurred_at)",
+            True,
+        ),
         ("CREATE INDEX activities_deleted_idx ON raw.activities " + deleted, True),
-        ("CREATE INDEX activities_extracted_idx ON raw.activities USING btree (_extracted_at)", True),
+        (
+            "CREATE INDEX activities_extracted_idx ON raw.activities USING btree (_extracted_at)",
+            True,
+        ),
+        (
+            "CREATE INDEX activities_occurred_at_idx ON raw.activities USING btree (occurred_at)",
+            True,
+        ),
         (
             "CREATE INDEX activities_owner_id_occurred_at_idx ON raw.activities "
             "USING btree (owner_id, occurred_at)",
@@ -239,11 +253,11 @@ def test_a_days_landing_changes_are_found_through_indexes(demo):
         "(5, '2026-01-11', '2026-01-02'), (6, '2026-01-11', '2026-01-12'), "
         "(7, '2026-01-10', null), (8, '2026-01-01', '2026-01-10')"
         ") as r (id, _extracted_at, _deleted_at) "
-        f"where {{{{ landed_or_deleted_after('r', \"{since}\") }}}} order by 1"
+        "where {{ landed_or_deleted_after('r', \"SINCE\") }} order by 1"
         " ;split; "
         "select a.id from {{ source('crm', 'activities') }} as a "
-        f"where {{{{ landed_or_deleted_after('a', \"{since}\") }}}}"
-    )
+        "where {{ landed_or_deleted_after('a', \"SINCE\") }}"
+    ).replace("SINCE", since)
     out = run_dbt(["compile", "--inline", inline, "-q"], db, target_path=target, log_path=logs)
     rows_sql, landing_sql = out.stdout.strip().split(";split;")
     with wh.connect(db) as conn:
@@ -729,7 +743,8 @@ def _schema(model: str) -> str:
 def _edit_crm_activities_and_history(db) -> tuple[str, date]:
     """Edits the aggregates must follow back to the old values: one activity moves to a
     month 40 days earlier, one goes to another rep, all of one rep-month's activities go, and
-    one opportunity loses its stage history. Returns the (rep, month) the moved one left."""
+    one opportunity loses its stage history, and one account's activities all move to another
+    account. Returns the (rep, month) the moved one left."""
     from salesperf.extract import get_source
 
     crm = get_source("demo_crm", db).location
@@ -760,6 +775,14 @@ def _edit_crm_activities_and_history(db) -> tuple[str, date]:
         c.execute(
             "delete from crm.opportunity_stage_history where opportunity_id = "
             "(select max(opportunity_id) from crm.opportunity_stage_history)"
+        )
+        # every activity of the account with the fewest goes to another account: the
+        # account's last contact is gone, and the other's may be later
+        c.execute(
+            "update crm.activities set account_id = (select max(account_id) from crm.activities), "
+            "updated_at = (select max(updated_at) + interval '1 second' from crm.activities) "
+            "where account_id = (select account_id from crm.activities where account_id is not null"
+            " group by 1 order by count(*), 1 limit 1)"
         )
     return rep, month
 
@@ -801,6 +824,7 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
         "fct_stage_transitions",
         "int_sales__funnel_opportunity_stages",
         "int_sales__rep_activities_monthly",
+        "int_customers__last_contact",
         "fct_target_pacing_daily",
     ]
     # the old month of the moved activity is counted again, not only its new month
@@ -851,10 +875,18 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
         db, "select count(*) from raw.opportunities where _deleted_at is not null"
     )[0]
     diff = "select count(*) from (select * from {}.{} except all select * from {}.{}) as d"
+    # the accounts' last contact keeps, as its watermark, the newest extract among the
+    # activities a run read for the account: all of them in a full build, the changed ones
+    # in an incremental run; what it holds of the accounts is compared
+    last_contact = (
+        "select count(*) from (select account_id, last_contact_at from {} except all "
+        "select account_id, last_contact_at from {}) as d"
+    )
     for m in models:
         cmp_t, mart_t = (sql.Identifier("cmp", m), sql.Identifier(_schema(m), m))
-        only_incremental = query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(cmp_t, mart_t))
-        only_full = query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(mart_t, cmp_t))
+        differ = last_contact if m == "int_customers__last_contact" else diff.replace("{}.{}", "{}")
+        only_incremental = query(db, sql.SQL(differ).format(cmp_t, mart_t))
+        only_full = query(db, sql.SQL(differ).format(mart_t, cmp_t))
         (rows,) = query(db, sql.SQL("select count(*) from {}").format(mart_t))[0]
         assert rows > 0
         assert (m, only_incremental[0][0], only_full[0][0]) == (m, 0, 0)
