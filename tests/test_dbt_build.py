@@ -338,12 +338,12 @@ def test_incremental_runs_analyze_only_by_autovacuums_rule(demo):
     assert analyzed() == 1
 
 
-def test_engagement_counts_the_last_90_local_days(demo):
-    """Activities in the 90 days to the as-of date, by local (company timezone) date,
-    counted here row by row against the model's instant bounds."""
+def _engagement_mismatches(db) -> tuple[int, int, int]:
+    """Engagement against activities counted here row by row: (mismatched accounts, accounts
+    with activities in the window, accounts)."""
     tz = config.company_settings()["timezone"]
-    rows = query(
-        demo["db"],
+    return query(
+        db,
         "with as_of as (select as_of_date from intermediate.int_calendar__as_of_date),"
         " expected as ("
         "  select account_id, count(*) filter (where (occurred_at at time zone %(tz)s)::date"
@@ -357,10 +357,36 @@ def test_engagement_counts_the_last_90_local_days(demo):
         " from intermediate.int_customers__engagement e"
         " left join expected x on x.account_id = e.account_id",
         {"tz": tz},
-    )
-    mismatched, with_recent, total = rows[0]
+    )[0]
+
+
+def test_engagement_counts_the_last_90_local_days(demo):
+    """Activities in the 90 days to the as-of date, by local (company timezone) date, and the
+    last contact up to it, counted here row by row against the model's instant bounds: as
+    built (last contact from the incremental int_customers__last_contact) and with an
+    earlier as_of_date var, where later activities must be left out."""
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+    mismatched, with_recent, total = _engagement_mismatches(db)
     assert total > 0 and with_recent > 0
     assert mismatched == 0
+
+    (as_of,) = query(db, "select as_of_date from intermediate.int_calendar__as_of_date")[0]
+    earlier = as_of - timedelta(days=45)
+    (later_contacts,) = query(
+        db,
+        "select count(*) from intermediate.int_customers__last_contact where last_contact_at >= %s",
+        (earlier,),
+    )[0]
+    assert later_contacts > 0  # the var changes what last contact must be
+    models = ["int_calendar__as_of_date", "int_customers__engagement"]
+    try:
+        run_dbt(["run", "-s", *models, "--vars", f"{{as_of_date: '{earlier}'}}"], db,
+                target_path=target, log_path=logs)  # fmt: skip
+        mismatched, with_recent, total = _engagement_mismatches(db)
+        assert total > 0 and with_recent > 0
+        assert mismatched == 0
+    finally:
+        run_dbt(["run", "-s", *models], db, target_path=target, log_path=logs)
 
 
 def test_kpi_revenue_equals_won_deals_converted_independently(demo):
@@ -918,6 +944,69 @@ def test_incremental_after_advance_equals_full_refresh_and_credits_as_was(demo):
     cmp_t, built_t = sql.Identifier("cmp", m), sql.Identifier("marts", m)
     assert query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(cmp_t, built_t))[0][0] == 0
     assert query(db, sql.SQL(diff.replace("{}.{}", "{}")).format(built_t, cmp_t))[0][0] == 0
+
+
+def test_pacing_rebuilds_a_period_from_the_day_its_revenue_changed(demo):
+    """A won deal's amount changes on a day well inside a built year period: the next run
+    writes that period's rows again from that day on, carrying on from the actual stored the
+    day before, and leaves the earlier rows as they were (a year period rewrote up to 365 rows
+    for one changed day). The actuals still add up each day's revenue from the period start."""
+    from salesperf.extract import get_source
+
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+    tz = config.company_settings()["timezone"]
+    picked = query(
+        db,
+        "select o.opportunity_id, p.level_key, p.period_start, d.date_day"
+        " from marts.fct_target_pacing_daily as p"
+        " join intermediate.int_targets__revenue_daily as d on d.level = 'rep'"
+        "  and d.level_key = p.level_key and d.date_day = p.as_of_date and d.revenue > 0"
+        " join marts.fct_opportunities as o on o.owner_id = p.level_key and o.is_won"
+        "  and (o.closed_at at time zone %(tz)s)::date = d.date_day"
+        " where p.level = 'rep' and p.period_type = 'year'"
+        "  and p.as_of_date >= p.period_start + 20"
+        "  and p.as_of_date <= (select max(as_of_date) from marts.fct_target_pacing_daily) - 5"
+        " order by d.date_day, 1 limit 1",
+        {"tz": tz},
+    )
+    assert picked, "no won deal inside a built year period"
+    opportunity, rep, period_start, day = picked[0]
+    period = (
+        "select as_of_date, xmin::text, actual from marts.fct_target_pacing_daily"
+        " where level = 'rep' and level_key = %s and period_type = 'year'"
+        " and period_start = %s order by 1"
+    )
+    before = {r[0]: r[1:] for r in query(db, period, (rep, period_start))}
+
+    crm = get_source("demo_crm", db).location
+    with wh.connect(crm, autocommit=True) as c:
+        c.execute(
+            "update crm.opportunities set amount = amount + 1000, "
+            "updated_at = (select max(updated_at) + interval '1 second' from crm.opportunities) "
+            "where id = %s",
+            (int(opportunity),),
+        )
+    run_extract("demo_crm", warehouse=db, lookback_window=timedelta(0))
+    run_dbt(["run", "-s", "+fct_target_pacing_daily", "--exclude", "resource_type:snapshot",
+             "--vars", "{incremental_lookback_hours: 0}"],
+            db, target_path=target, log_path=logs)  # fmt: skip
+
+    after = {r[0]: r[1:] for r in query(db, period, (rep, period_start))}
+    assert before.keys() <= after.keys()  # the bumped update may start a new day
+    kept = [d for d in before if after[d][0] == before[d][0]]
+    written = [d for d in before if after[d][0] != before[d][0]]
+    assert kept and max(kept) < day <= min(written)
+    assert all(after[d][1] > before[d][1] for d in written)  # the deal is worth more
+    revenue = dict(
+        query(
+            db,
+            "select date_day, revenue from intermediate.int_targets__revenue_daily"
+            " where level = 'rep' and level_key = %s and date_day >= %s",
+            (rep, period_start),
+        )
+    )
+    for d, (_xmin, actual) in after.items():
+        assert actual == sum((v for k, v in revenue.items() if k <= d), Decimal(0)), d
 
 
 def test_production_builds_leave_unit_tests_to_the_test_suite(monkeypatch):
