@@ -61,6 +61,8 @@ BUDGETS = {
 REPORTED = {
     "no_change_run_vs_full": "incremental run with no source change / full build",
     "transform_vs_sql_baseline": "dbt full build / the hand-written SQL transform",
+    "first_build_vs_full": "a new warehouse's first full build (creates the landing indexes) "
+    "/ full build",
 }
 
 
@@ -332,6 +334,19 @@ def run(size: str = "small", seed: int = 42, out_dir: Path | None = None) -> Ben
         st.note = "dbt build --full-refresh (seeds, snapshots, models, tests); rows = landing rows"
         st.detail["slowest_nodes"] = _slowest_dbt_nodes(dbt_paths["target_path"])
 
+    # The same build again. A warehouse's first build also creates, once, the landing
+    # indexes that the models' pre-hooks keep (about 23 s of 141 on medium): a full refresh
+    # of a running warehouse costs this second figure, and the budgets compare with it.
+    with measure(result, "dbt_full_rebuild") as st:
+        dbt_runner.transform(target, full_refresh=True, **dbt_paths)
+        with wh.connect(target) as c:
+            st.rows = _live_rows(c, "raw")
+        st.note = (
+            "the same dbt build --full-refresh again, the landing indexes in place: "
+            "the full build the budgets compare with; rows = landing rows"
+        )
+        st.detail["slowest_nodes"] = _slowest_dbt_nodes(dbt_paths["target_path"])
+
     # The GX project a deployment starts from: the repository's (datasource, assets, suites,
     # validation definitions, checkpoints), without its uncommitted/ results. Whether a run
     # reads whole tables is decided from the warehouse's own history, not from this folder.
@@ -496,27 +511,25 @@ def _ratio(a: float, b: float) -> float | None:
 
 def _verdicts(result: BenchResult) -> None:
     s = result.stage
+    names = {st.name for st in result.stages}
+    # the full build of a running warehouse (see run()); the first build where there is none
+    full = s("dbt_full_rebuild" if "dbt_full_rebuild" in names else "dbt_full_build").seconds
     values: dict[str, float | None] = {
         "load_vs_copy": _ratio(s("extract_load").rows_per_s, s("baseline_plain_copy").rows_per_s),
-        "incremental_vs_full": _ratio(
-            s("incremental_daily_run").seconds, s("dbt_full_build").seconds
-        ),
-        "validation_vs_full": _ratio(
-            s("validation_whole_tables").seconds, s("dbt_full_build").seconds
-        ),
-        "daily_validation_vs_full": _ratio(
-            s("validation_daily").seconds, s("dbt_full_build").seconds
-        ),
+        "incremental_vs_full": _ratio(s("incremental_daily_run").seconds, full),
+        "validation_vs_full": _ratio(s("validation_whole_tables").seconds, full),
+        "daily_validation_vs_full": _ratio(s("validation_daily").seconds, full),
         "peak_rss_mb": max(st.largest_process_rss_mb for st in result.stages),
         "emails_per_s": s("render_monthly_emails").rows_per_s,
         # reported, no budget
-        "transform_vs_sql_baseline": _ratio(
-            s("dbt_full_build").seconds, s("baseline_sql_transform").seconds
-        ),
+        "transform_vs_sql_baseline": _ratio(full, s("baseline_sql_transform").seconds),
         "no_change_run_vs_full": (
-            _ratio(s("incremental_run_no_changes").seconds, s("dbt_full_build").seconds)
-            if any(st.name == "incremental_run_no_changes" for st in result.stages)
+            _ratio(s("incremental_run_no_changes").seconds, full)
+            if "incremental_run_no_changes" in names
             else None
+        ),
+        "first_build_vs_full": (
+            _ratio(s("dbt_full_build").seconds, full) if "dbt_full_rebuild" in names else None
         ),
     }
     for key, value in values.items():
