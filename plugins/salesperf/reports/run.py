@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
-import os
-import signal
 import time
 import zlib
 from collections.abc import Iterator
@@ -16,6 +13,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import make_conninfo
 
+from salesperf import workers as workers_mod
 from salesperf.reports import data, kinds, outbox
 
 log = logging.getLogger(__name__)
@@ -27,18 +25,7 @@ PARALLEL_MIN_RECIPIENTS = 40
 def render_workers() -> int:
     """Processes that render messages: ``SALESPERF_RENDER_WORKERS`` (1 = in this process),
     by default one per core, at most 4. Charts, templates and MIME are CPU-bound Python."""
-    raw = os.environ.get("SALESPERF_RENDER_WORKERS", "").strip()
-    if raw:
-        try:
-            n = int(raw)
-        except ValueError:
-            raise ValueError(
-                f"SALESPERF_RENDER_WORKERS must be a whole number, not {raw!r}"
-            ) from None
-        if n < 1:
-            raise ValueError(f"SALESPERF_RENDER_WORKERS must be at least 1, not {n}")
-        return n
-    return max(1, min(os.cpu_count() or 1, 4))
+    return workers_mod.count("SALESPERF_RENDER_WORKERS")
 
 
 def _shard(key: str, shards: int) -> int:
@@ -58,19 +45,9 @@ def _build_shard(
         return [out.ready() for out in kinds.build(conn, kind, period, skip=skip)]
 
 
-def _reset_worker_signals() -> None:
-    """Pool initializer: SIGTERM ends a render worker, whatever its parent installed.
-
-    Airflow's task runner handles SIGTERM with a function that returns at once in any other
-    process than its own, and a forked worker inherits it. A worker that lost the race for
-    its end-of-work sentinel (the pool's own clean-up may read it) then waited for ever for
-    a task, deaf to the pool's terminate(): the weekly digest hung in a demo run."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def _render_pool(workers: int):
     """``workers`` forked processes (see :func:`build_all`)."""
-    return multiprocessing.get_context("fork").Pool(workers, initializer=_reset_worker_signals)
+    return multiprocessing.get_context("fork").Pool(workers, initializer=workers_mod.reset_signals)
 
 
 def _recipients_hint(conn: psycopg.Connection) -> int:
@@ -97,7 +74,7 @@ def build_all(
     workers = render_workers()
     if (
         workers <= 1
-        or "fork" not in multiprocessing.get_all_start_methods()
+        or not workers_mod.can_fork()
         or _recipients_hint(conn) < PARALLEL_MIN_RECIPIENTS
     ):
         for out in kinds.build(conn, kind, period, skip=skip_keys.__contains__):
@@ -108,11 +85,7 @@ def build_all(
     # again, ~2 s each); a forked child leaves through os._exit, so the parent's connection
     # is never touched by it.
     log.info("%s: rendering in %d worker processes", kind, workers)
-    # Freeze the parent's objects out of the garbage collector's reach first: a child's
-    # collection would otherwise write to every inherited object and so copy the parent's
-    # whole heap page by page (a long-lived Airflow or bench process holds hundreds of MB).
-    gc.freeze()
-    try:
+    with workers_mod.frozen_heap():
         pool = _render_pool(workers)
         try:
             parts = pool.starmap(
@@ -124,8 +97,6 @@ def build_all(
             # end-of-work sentinel and leaves by itself, no signal needed
             pool.close()
             pool.join()
-    finally:
-        gc.unfreeze()
     yield from sorted((o for part in parts for o in part), key=lambda o: o.key)
 
 

@@ -2,7 +2,8 @@
 
 ``run_layer("landing")`` / ``run_layer("marts")``: builds the suites from code into the GX
 file context, runs the layer's checkpoint (SQL pushdown: each expectation is a query in
-PostgreSQL; only aggregates and a few sample rows come back), updates Data Docs and writes
+PostgreSQL; only aggregates and a few sample rows come back; its suites shared among
+worker processes, see :mod:`.parallel`), updates Data Docs and writes
 one ``ops.validation_runs`` row per suite. It never raises for bad data; the caller decides
 (``result.raise_for_failure()``), so the results are recorded either way.
 """
@@ -19,7 +20,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from salesperf import warehouse as wh
-from salesperf.validation import batches, gx_context, history
+from salesperf.validation import batches, gx_context, history, parallel
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +138,8 @@ def run_layer(
                 from great_expectations.core.run_identifier import RunIdentifier
 
                 run_identifier = RunIdentifier(run_name=run_id, run_time=started)
-                outcome = checkpoint.run(run_id=run_identifier)
-                for identifier, validation in outcome.run_results.items():
-                    by_name[validation.suite_name] = (identifier, validation)
+                costs = _costs(conn, present, plans, suites)
+                by_name = parallel.run(checkpoint, run_identifier, costs=costs)
                 detail_format = gx_context.FAILURE_RESULT_FORMATS.get(layer)
                 for name, (identifier, validation) in list(by_name.items()):
                     if detail_format and not validation.success:
@@ -182,6 +182,25 @@ def run_layer(
     result = LayerResult(layer, run_id, results, index)
     log.info("%s", result.summary())
     return result
+
+
+def _costs(conn, specs, plans: dict, suites: dict) -> dict[str, float]:
+    """Roughly how much work each suite is (rows it reads times its expectations), so the
+    biggest start first when suites are shared among worker processes."""
+    rows = {}
+    for spec in specs:
+        plan = plans.get(spec.name)
+        if plan is not None:
+            rows[spec.name] = plan.batch_rows if plan.mode == "incremental" else plan.live_rows
+        else:
+            rows[spec.name] = conn.execute(
+                # a table not analyzed yet (-1) counts ~100 bytes a row
+                "select case when reltuples >= 0 then reltuples"
+                " else pg_relation_size(oid) / 100 end"
+                " from pg_class where oid = to_regclass(%s)",
+                (spec.batch_relation,),
+            ).fetchone()[0]
+    return {n: float(rows[n] or 0) * (len(suites[n].expectations) + 1) for n in rows}
 
 
 def _close_connections(context) -> None:
