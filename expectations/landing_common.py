@@ -24,6 +24,26 @@ def live_rows_query(entity: str) -> str:
     return f"select * from raw.{r.ident(ENTITIES[entity].name)} where _deleted_at is null"  # noqa: S608
 
 
+REFERENCE_VALUES = f"{VIEW_SCHEMA}.landing_ref_values"
+
+
+def reference_values(entity: str, column: str) -> str:
+    """Where salesperf.validation keeps the values ``column`` of a landing table has held."""
+    return f"{REFERENCE_VALUES}__{r.ident(ENTITIES[entity].name)}__{r.ident(column)}"
+
+
+def references(entity: str, column: str, table: str, table_column: str):
+    """A landing reference rule (same source), reading the batch only when a kept value of
+    the column is missing from ``table`` (see :func:`expectations._rules.references`)."""
+    return r.references(
+        column,
+        table,
+        table_column,
+        same_source=True,
+        values_in=reference_values(entity, column),
+    )
+
+
 def contract(entity_name: str, suite_name: str) -> list:
     entity = ENTITIES[entity_name]
     required = [c for c in entity.required if c != "id"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from expectations import _rules as r
-from expectations.landing_common import contract
+from expectations.landing_common import contract, references
 from expectations.registry import landing
 
 
@@ -32,8 +32,8 @@ def teams(context):
         context,
         name,
         *contract("teams", name),
-        r.references("parent_id", "raw.teams", "id", same_source=True),
-        r.references("manager_id", "raw.users", "id", same_source=True),
+        references("teams", "parent_id", "raw.teams", "id"),
+        references("teams", "manager_id", "raw.users", "id"),
     )
 
 

@@ -4,7 +4,7 @@ and orders."""
 from __future__ import annotations
 
 from expectations import _rules as r
-from expectations.landing_common import contract
+from expectations.landing_common import contract, references
 from expectations.registry import landing
 
 
@@ -18,7 +18,7 @@ def opportunities(context):
         r.between("probability", 0, 100),
         r.not_in_future("created_at"),
         r.not_in_future("closed_at"),
-        r.references("owner_id", "raw.users", "id", same_source=True),
+        references("opportunities", "owner_id", "raw.users", "id"),
         r.rule("a won deal is closed", "select * from {batch} where is_won and not is_closed"),
         r.rule(
             "a deal does not close before it is created",
@@ -35,7 +35,7 @@ def opportunity_stage_history(context):
         *contract("opportunity_stage_history", name),
         r.between("amount", 0),
         r.not_in_future("changed_at"),
-        r.references("opportunity_id", "raw.opportunities", "id", same_source=True),
+        references("opportunity_stage_history", "opportunity_id", "raw.opportunities", "id"),
     )
 
 
@@ -48,7 +48,7 @@ def activities(context):
         r.in_set("activity_type", {"call", "meeting", "visit", "email", "demo"}),
         r.between("duration_minutes", 0),
         r.not_in_future("occurred_at"),
-        r.references("owner_id", "raw.users", "id", same_source=True),
+        references("activities", "owner_id", "raw.users", "id"),
     )
 
 
@@ -61,7 +61,7 @@ def orders(context):
         r.between("amount", 0),
         r.in_set("status", {"paid", "refunded", "cancelled"}),
         r.not_in_future("order_date"),
-        r.references("owner_id", "raw.users", "id", same_source=True),
+        references("orders", "owner_id", "raw.users", "id"),
     )
 
 

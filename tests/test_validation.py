@@ -345,3 +345,47 @@ def test_the_context_parses_its_config_variables_again_only_when_they_change(
     assert context.config_provider.get_values()["probe_from_env"] == "from the environment"
     monkeypatch.setenv("SALESPERF_PROBE", "changed")
     assert context.config_provider.get_values()["probe_from_env"] == "changed"
+
+
+def _reference_rule_plan(conn) -> dict:
+    """EXPLAIN ANALYZE of the activities' owner reference rule over the landing table; the
+    scan of raw.activities in it, as a plan node."""
+    from expectations.landing_common import references
+
+    rule = references("activities", "owner_id", "raw.users", "id")
+    sql = rule.unexpected_rows_query.format(batch="raw.activities")
+    (plan,) = conn.execute(f"explain (analyze, format json) {sql}").fetchone()[0]
+
+    def scans(node):
+        if node.get("Relation Name") == "activities":
+            yield node
+        for child in node.get("Plans", []):
+            yield from scans(child)
+
+    [scan] = scans(plan["Plan"])
+    return scan
+
+
+def test_a_reference_rule_reads_the_batch_only_when_a_kept_value_is_missing(
+    new_db, gx_root, docs_dir
+):
+    """Joining every landing row to its parent (5 M activities) is what a reference rule
+    costs; the values kept for it say first whether any can fail."""
+    db = new_db("refguard")
+    result = _run(db, gx_root, docs_dir, "landing.activities", "landing.users")
+    assert result.success, result.summary()
+    with wh.connect(db, autocommit=True) as conn:
+        scan = _reference_rule_plan(conn)
+        assert scan.get("Actual Loops", 0) == 0  # never executed
+        conn.execute("update raw.activities set owner_id = 'ghost' where id = 'x1'")
+        # what the next run's preparation adds from the changed rows
+        conn.execute(
+            "insert into dq.landing_ref_values__activities__owner_id (_source, value, n)"
+            " select _source, owner_id, 1 from raw.activities where id = 'x1'"
+        )
+        scan = _reference_rule_plan(conn)
+        assert scan["Actual Loops"] >= 1
+    result = _run(db, gx_root, docs_dir, "landing.activities", "landing.users")
+    [failure] = _failed_rules(result, "landing.activities")
+    assert failure["rule"].startswith("every owner_id exists in raw.users.id")
+    assert failure["sample_rows"][0]["id"] == "x1"

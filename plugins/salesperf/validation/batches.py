@@ -122,7 +122,7 @@ def decide(conn, spec, suite, now_xid: int, full: bool) -> Plan:
     if since is None or not 0 <= now_xid - int(since) < _HALF_XID_SPACE:
         return Plan(spec.name, "full", "no comparable previous run", references=refs)
     if any(
-        conn.execute("select to_regclass(%s)", (_values_table(spec, r["column"]),)).fetchone()[0]
+        conn.execute("select to_regclass(%s)", (_values_table(spec, r),)).fetchone()[0]
         is None
         for r in refs
     ):
@@ -203,7 +203,7 @@ def _materialize_changed(conn, spec, plan: Plan) -> int:
         same = " and t._source = v._source" if ref["same_source"] else ""
         conn.execute(
             f"create temp table {gone} as select v._source, v.value"
-            f" from {_values_table(spec, ref['column'])} v where v.value is not null"
+            f" from {_values_table(spec, ref)} v where v.value is not null"
             f" and not exists (select 1 from {ref['table']} t"
             f" where t.{ref['table_column']} = v.value{same})"
         )
@@ -221,8 +221,11 @@ def _materialize_changed(conn, spec, plan: Plan) -> int:
     return conn.execute(f"select count(*) from {spec.batch_relation}").fetchone()[0]
 
 
-def _values_table(spec, column: str) -> str:
-    return f"{REF_VALUES}__{spec.relation.split('.', 1)[1]}__{column}"
+def _values_table(spec, ref: dict) -> str:
+    """The table named by the rule itself (it reads it: see ``values_in`` of the
+    ``references`` rule), else the default name."""
+    default = f"{REF_VALUES}__{spec.relation.split('.', 1)[1]}__{ref['column']}"
+    return ref.get("values_table") or default
 
 
 def _keep_reference_values(conn, spec, plan: Plan) -> int | None:
@@ -231,7 +234,7 @@ def _keep_reference_values(conn, spec, plan: Plan) -> int | None:
     incremental one the batch's, added. Returns the live row count, or None."""
     live_rows = None
     for ref in plan.references:
-        column, table = ref["column"], _values_table(spec, ref["column"])
+        column, table = ref["column"], _values_table(spec, ref)
         if plan.mode == "incremental":
             conn.execute(
                 f"insert into {table} (_source, value, n) select _source, {column}::text, 0"
