@@ -5,14 +5,12 @@ run's own pages."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
-from validation_support import GOOD_LANDING
+from validation_support import landing_database
 
 from salesperf import warehouse as wh
-from salesperf.landing.migrations import migrate
 from salesperf.validation import run_layer
 
 
@@ -23,13 +21,8 @@ def gx_root(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def db(server):
-    name = f"sp_valinc_{uuid.uuid4().hex[:8]}"
-    db = wh.create_database(server, name)
-    with wh.connect(db, autocommit=True) as conn:
-        migrate(conn)
-        conn.execute(GOOD_LANDING)
-    yield db
-    wh.drop_database(server, name)
+    with landing_database(server, "sp_valinc") as db:
+        yield db
 
 
 def _run(db, gx_root, docs_dir, **kwargs):

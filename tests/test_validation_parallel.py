@@ -6,30 +6,21 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import uuid
 from pathlib import Path
 
 import pytest
 from test_validation import LANDING_FAULTS
-from validation_support import GOOD_LANDING
+from validation_support import landing_database
 
-from salesperf import warehouse as wh
-from salesperf.landing.migrations import migrate
 from salesperf.validation import gx_context, parallel, run_layer
 
 
 @pytest.fixture(scope="module")
 def db(server):
     """Good landing rows with every landing fault of test_validation injected."""
-    name = f"sp_valpar_{uuid.uuid4().hex[:8]}"
-    db = wh.create_database(server, name)
-    with wh.connect(db, autocommit=True) as conn:
-        migrate(conn)
-        conn.execute(GOOD_LANDING)
-        for fault, *_ in LANDING_FAULTS:
-            conn.execute(fault)
-    yield db
-    wh.drop_database(server, name)
+    faults = [fault for fault, *_ in LANDING_FAULTS]
+    with landing_database(server, "sp_valpar", *faults) as db:
+        yield db
 
 
 def _outcome(result) -> dict:

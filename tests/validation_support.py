@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 GOOD_LANDING = """
 insert into raw.teams (id, name, region, parent_id, manager_id, _source, _batch_id) values
   ('t1', 'East', 'East', null, 'u1', 'demo', 'b1');
@@ -39,3 +42,25 @@ insert into raw.appraisal_feedback (id, user_id, role, quarter_start, fairness_s
 insert into raw.coaching_sessions (id, rep_id, coach_id, session_date, session_type, kpi, duration_minutes, _source, _batch_id) values
   ('k1', 'u3', 'u1', current_date - 7, 'coaching', 'win_rate', 45, 'demo', 'b1');
 """
+
+
+@contextlib.contextmanager
+def landing_database(server, prefix: str, *statements: str) -> Iterator:
+    """A new database holding the landing tables with the good rows, then ``statements``;
+    dropped afterwards."""
+    import uuid
+
+    from salesperf import warehouse as wh
+    from salesperf.landing.migrations import migrate
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    db = wh.create_database(server, name)
+    try:
+        with wh.connect(db, autocommit=True) as conn:
+            migrate(conn)
+            conn.execute(GOOD_LANDING)
+            for statement in statements:
+                conn.execute(statement)
+        yield db
+    finally:
+        wh.drop_database(server, name)
