@@ -378,10 +378,11 @@ def test_a_reference_rule_reads_the_batch_only_when_a_kept_value_is_missing(
         scan = _reference_rule_plan(conn)
         assert scan.get("Actual Loops", 0) == 0  # never executed
         conn.execute("update raw.activities set owner_id = 'ghost' where id = 'x1'")
-        # what the next run's preparation adds from the changed rows
+        # what the next run's preparation lists from the changed rows
         conn.execute(
-            "insert into dq.landing_ref_values__activities__owner_id (_source, value, n)"
-            " select _source, owner_id, 1 from raw.activities where id = 'x1'"
+            "insert into dq.landing_ref_missing (values_table, _source, value)"
+            " select 'dq.landing_ref_values__activities__owner_id', _source, owner_id"
+            " from raw.activities where id = 'x1'"
         )
         scan = _reference_rule_plan(conn)
         assert scan["Actual Loops"] >= 1
@@ -389,3 +390,18 @@ def test_a_reference_rule_reads_the_batch_only_when_a_kept_value_is_missing(
     [failure] = _failed_rules(result, "landing.activities")
     assert failure["rule"].startswith("every owner_id exists in raw.users.id")
     assert failure["sample_rows"][0]["id"] == "x1"
+    with wh.connect(db) as conn:
+        missing = conn.execute(
+            "select value from dq.landing_ref_missing"
+            " where values_table = 'dq.landing_ref_values__activities__owner_id'"
+        ).fetchall()
+    assert missing == [("ghost",)]
+
+
+def test_the_missing_values_table_is_the_one_the_rules_read():
+    from salesperf.validation import batches
+
+    gx_context.registry()  # puts the project root on the path
+    from expectations import _rules
+
+    assert _rules.REF_MISSING == batches.REF_MISSING

@@ -42,6 +42,9 @@ from salesperf.validation import history
 
 ROW_COUNTS = "dq.landing_row_counts"
 REF_VALUES = "dq.landing_ref_values"  # + __<table>__<column>: one table per reference
+# The kept values of each reference that its parent table lacks in this run (usually none):
+# the reference rule reads the batch only when its values table has a row here.
+REF_MISSING = "dq.landing_ref_missing"
 _HALF_XID_SPACE = 2**31
 _XID_SPACE = 2**32
 
@@ -122,8 +125,7 @@ def decide(conn, spec, suite, now_xid: int, full: bool) -> Plan:
     if since is None or not 0 <= now_xid - int(since) < _HALF_XID_SPACE:
         return Plan(spec.name, "full", "no comparable previous run", references=refs)
     if any(
-        conn.execute("select to_regclass(%s)", (_values_table(spec, r),)).fetchone()[0]
-        is None
+        conn.execute("select to_regclass(%s)", (_values_table(spec, r),)).fetchone()[0] is None
         for r in refs
     ):
         return Plan(spec.name, "full", "reference values not kept", references=refs)
@@ -139,9 +141,13 @@ def _ensure_tables(conn) -> None:
         " live_rows bigint not null, min_rows bigint, max_rows bigint,"
         " counted_at timestamptz not null default now())"
     )
-    # No index: it is written in bulk and read whole by a hash anti-join; a value may repeat
-    # (an incremental run appends its batch's values). Not unlogged: emptied by a crash, it
-    # would hide orphans.
+    conn.execute(
+        f"create table if not exists {REF_MISSING} (values_table text not null,"
+        " _source text, value text not null)"
+    )
+    # No index on the values tables: they are written in bulk and read whole by a hash
+    # anti-join; a value may repeat (an incremental run appends its batch's values). Not
+    # unlogged: emptied by a crash, they would hide orphans.
 
 
 def _drop_relation(conn, relation: str) -> None:
@@ -197,28 +203,41 @@ def _changed_since(since_xid: int) -> str:
 
 def _materialize_changed(conn, spec, plan: Plan) -> int:
     conditions = [_changed_since(plan.since_xid)]
-    for i, ref in enumerate(plan.references):
-        gone = f"_dq_gone_{i}"
-        conn.execute(f"drop table if exists {gone}")
-        same = " and t._source = v._source" if ref["same_source"] else ""
-        conn.execute(
-            f"create temp table {gone} as select v._source, v.value"
-            f" from {_values_table(spec, ref)} v where v.value is not null"
-            f" and not exists (select 1 from {ref['table']} t"
-            f" where t.{ref['table_column']} = v.value{same})"
-        )
+    for ref in plan.references:
+        values = _values_table(spec, ref)
+        # values kept from earlier runs that left the parent: their rows join the batch
+        _record_missing(conn, ref, values, f"{values} v", "v._source", "v.value")
         pair = f"(r._source, r.{ref['column']})" if ref["same_source"] else f"r.{ref['column']}"
         cols = "_source, value" if ref["same_source"] else "value"
-        conditions.append(f"{pair} in (select {cols} from {gone})")
+        conditions.append(
+            f"{pair} in (select {cols} from {REF_MISSING} where values_table = '{values}')"
+        )
     _drop_relation(conn, spec.batch_relation)
     conn.execute(
         f"create table {spec.batch_relation} as select r.* from {spec.relation} r"
         f" where r._deleted_at is null and ({' or '.join(conditions)})"
     )
     conn.execute(f"analyze {spec.batch_relation}")
-    for i in range(len(plan.references)):
-        conn.execute(f"drop table if exists _dq_gone_{i}")
     return conn.execute(f"select count(*) from {spec.batch_relation}").fetchone()[0]
+
+
+def _record_missing(
+    conn, ref: dict, values: str, source: str, source_col: str, value_col: str, *, add=False
+) -> None:
+    """Keep in REF_MISSING the values of ``source`` that the reference's parent lacks (all
+    of them: the planner picks a hash anti-join, where the rule's own EXISTS would stop at
+    the first and probe the parent's index once per value)."""
+    if not add:
+        conn.execute(f"delete from {REF_MISSING} where values_table = %s", (values,))
+    same = f" and t._source = {source_col}" if ref["same_source"] else ""
+    conn.execute(
+        f"insert into {REF_MISSING} (values_table, _source, value)"
+        f" select %s, {source_col}, {value_col} from {source}"
+        f" where {value_col} is not null and not exists (select 1 from {ref['table']} t"
+        f" where t.{ref['table_column']}::text = {value_col}{same})"
+        f" group by 2, 3",
+        (values,),
+    )
 
 
 def _values_table(spec, ref: dict) -> str:
@@ -240,6 +259,16 @@ def _keep_reference_values(conn, spec, plan: Plan) -> int | None:
                 f"insert into {table} (_source, value, n) select _source, {column}::text, 0"
                 f" from {spec.batch_relation} where {column} is not null group by 1, 2"
             )
+            # the batch's own values the parent lacks, beside the old ones found before
+            _record_missing(
+                conn,
+                ref,
+                table,
+                f"{spec.batch_relation} b",
+                "b._source",
+                f"b.{column}::text",
+                add=True,
+            )
             continue
         # CREATE TABLE AS may scan in parallel, INSERT ... SELECT may not (PostgreSQL 15).
         # No index: read whole by a hash anti-join; a value may repeat after incremental runs.
@@ -249,6 +278,7 @@ def _keep_reference_values(conn, spec, plan: Plan) -> int | None:
             f" from {spec.relation} where _deleted_at is null group by 1, 2"
         )
         conn.execute(f"analyze {table}")
+        _record_missing(conn, ref, table, f"{table} v", "v._source", "v.value")
         live_rows = conn.execute(f"select coalesce(sum(n), 0) from {table}").fetchone()[0]
     return live_rows
 
