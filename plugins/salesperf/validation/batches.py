@@ -226,18 +226,24 @@ def _record_missing(
 ) -> None:
     """Keep in REF_MISSING the values of ``source`` that the reference's parent lacks (all
     of them: the planner picks a hash anti-join, where the rule's own EXISTS would stop at
-    the first and probe the parent's index once per value)."""
+    the first and probe the parent's index once per value). Selected, then copied: a plain
+    SELECT may run in parallel, an INSERT ... SELECT may not (PostgreSQL 15; 0.23 against
+    0.44 s for the 500 k opportunity ids of the medium stage history)."""
     if not add:
         conn.execute(f"delete from {REF_MISSING} where values_table = %s", (values,))
     same = f" and t._source = {source_col}" if ref["same_source"] else ""
-    conn.execute(
-        f"insert into {REF_MISSING} (values_table, _source, value)"
-        f" select %s, {source_col}, {value_col} from {source}"
+    missing = conn.execute(
+        f"select {source_col}, {value_col} from {source}"
         f" where {value_col} is not null and not exists (select 1 from {ref['table']} t"
         f" where t.{ref['table_column']}::text = {value_col}{same})"
-        f" group by 2, 3",
-        (values,),
-    )
+        f" group by 1, 2"
+    ).fetchall()
+    if missing:
+        with conn.cursor().copy(
+            f"copy {REF_MISSING} (values_table, _source, value) from stdin"
+        ) as copy:
+            for source_value, value in missing:
+                copy.write_row((values, source_value, value))
 
 
 def _values_table(spec, ref: dict) -> str:
