@@ -123,12 +123,11 @@ def _validate_index(index: int):
 
 
 def _validate_definition(checkpoint, definition, run_id):
-    # what Checkpoint._run_validation_definitions does for each definition
-    result = definition.run(
+    # what Checkpoint._run_validation_definitions does for each definition (run() itself
+    # records the checkpoint id in the result's meta)
+    return definition.run(
         checkpoint_id=checkpoint.id, result_format=checkpoint.result_format, run_id=run_id
     )
-    result.meta["checkpoint_id"] = checkpoint.id
-    return result
 
 
 def _result_key(definition, run_id, result):
