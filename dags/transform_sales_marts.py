@@ -1,7 +1,8 @@
 """Build the sales marts with dbt whenever the landing data changes.
 
-source freshness -> landing validation (GX) -> dbt (Cosmos task group: seeds, snapshots,
-every model followed by its tests) -> mart validation (GX) -> publish the marts Asset. Mart
+source freshness -> landing validation (GX) -> dbt (Cosmos task group in watcher mode: one
+`dbt build` task, then a task per seed, snapshot, model and model's tests reporting that
+node's result) -> mart validation (GX) -> publish the marts Asset. Mart
 validation runs before the publish step, so report DAGs scheduled on MARTS only ever read
 validated marts; a failed validation fails the run and sends one alert to the data team.
 """
@@ -73,6 +74,7 @@ def transform_sales_marts():
         return sp_dbt.mart_row_counts()
 
     source_freshness() >> validate_landing() >> build >> validate_marts() >> publish_marts()
+    sp_dbt.run_watcher_producer_first(build)
 
 
 transform_sales_marts_dag = transform_sales_marts()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from salesperf import airflow_env, config
+from salesperf import airflow_env, config, dbt
 
 DAG_FILES = sorted(p for p in config.DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
 # Modules too heavy to import at the top of a DAG file: every scheduler parse would pay.
@@ -29,7 +29,12 @@ for dag_id, dag in bag.dags.items():
         "tasks": [
             {"task_id": t.task_id, "owner": t.owner, "retries": t.retries,
              "env": {k: str(v) for k, v in (getattr(t, "env", None) or {}).items()},
-             "append_env": getattr(t, "append_env", None)}
+             "append_env": getattr(t, "append_env", None),
+             "operator": type(t).__name__, "upstream": sorted(t.upstream_task_ids),
+             "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
+             "threads": (t.profile_config.profile_mapping.profile_args or {}).get("threads")
+             if getattr(t, "profile_config", None) else None,
+             "dbt_cmd_flags": list(getattr(t, "dbt_cmd_flags", None) or [])}
             for t in dag.tasks
         ],
     }
@@ -88,12 +93,36 @@ def test_dbt_tasks_run_with_the_project_session_settings(dagbag):
     dbt_tasks = [
         t
         for t in dagbag["dags"]["transform_sales_marts"]["tasks"]
-        if t["task_id"].startswith("dbt.")
+        if t["task_id"].startswith("dbt.") and t["operator"] != "EmptyOperator"
     ]
     assert len(dbt_tasks) > 50
     for t in dbt_tasks:
         assert "-c jit=off -c work_mem=64MB" in t["env"].get("PGOPTIONS", ""), t["task_id"]
         assert t["append_env"] is True, t["task_id"]
+
+
+def test_dbt_runs_as_one_build_that_precedes_the_node_tasks(dagbag):
+    """Watcher mode: one producer runs `dbt build` (unit tests left out, the profile's
+    threads); every other dbt task reports a node of it and starts after it, so tasks run one
+    at a time (`airflow dags test`) never wait for a producer that cannot start."""
+    tasks = {t["task_id"]: t for t in dagbag["dags"]["transform_sales_marts"]["tasks"]}
+    producer = tasks.pop("dbt.dbt_producer_watcher")
+    assert producer["operator"] == "DbtProducerWatcherOperator"
+    assert producer["upstream"] == ["validate_landing"]
+    assert producer["dbt_cmd_flags"][-2:] == ["--exclude-resource-type", "unit_test"]
+    assert producer["threads"] == dbt.profile_threads() > 1
+    nodes = {k: t for k, t in tasks.items() if k.startswith("dbt.")}
+    assert nodes.pop("dbt.dbt_producer_watcher_done")["upstream"] == ["dbt.dbt_producer_watcher"]
+    assert len(nodes) > 100
+    assert {t["operator"] for t in nodes.values()} <= {
+        "DbtSeedWatcherOperator", "DbtSnapshotWatcherOperator", "DbtRunWatcherOperator",
+        "DbtTestWatcherOperator",
+    }  # fmt: skip
+    roots = {k: t for k, t in nodes.items() if "dbt.dbt_producer_watcher" in t["upstream"]}
+    assert roots and all(t["trigger_rule"] == "all_done_min_one_success" for t in roots.values())
+    for key, t in nodes.items():  # every node task starts after the producer
+        assert key in roots or any(u.startswith("dbt.") for u in t["upstream"]), key
+    assert tasks["validate_marts"]["upstream"]  # after the group, as before
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
