@@ -305,7 +305,14 @@ def cosmos_execution_config():
         execution_mode=ExecutionMode.WATCHER,
         invocation_mode=InvocationMode.SUBPROCESS,
         dbt_executable_path=dbt_executable(),
-        setup_operator_args={"dbt_cmd_flags": ["--exclude-resource-type", "unit_test"]},
+        # No retries for the producer: Cosmos never runs a second build on a retry, it marks
+        # the producer skipped, and a skipped producer skips every node task and the mart
+        # validation after them: the run would end "successful" with a failed dbt test.
+        # Failed, it lets each node task report its own node (the failed test's task fails).
+        setup_operator_args={
+            "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"],
+            "retries": 0,
+        },
     )
 
 
