@@ -405,3 +405,34 @@ def test_the_missing_values_table_is_the_one_the_rules_read():
     from expectations import _rules
 
     assert _rules.REF_MISSING == batches.REF_MISSING
+
+
+def test_a_validation_process_never_loads_what_no_suite_uses(new_db, tmp_path):
+    """GX imports scipy.stats and altair for one expectation no suite uses: a validating
+    process (an Airflow task, the CLI) defers them (~0.8 s and 80 MB each), every suite
+    still runs, and the modules load as soon as something reads them."""
+    import subprocess
+    import sys
+
+    db = new_db("deferred")
+    script = f"""
+import sys
+from salesperf import warehouse as wh
+from salesperf.validation import run_layer
+result = run_layer("landing", warehouse=wh.Warehouse({db.url!r}, "test"),
+                   gx_root={str(tmp_path / "gx")!r}, docs_dir={str(tmp_path / "docs")!r})
+assert result.success and len(result.suites) > 10, result.summary()
+assert "great_expectations" in sys.modules
+assert "scipy.stats._stats_py" not in sys.modules and "altair.vegalite" not in sys.modules
+from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl
+assert abs(kl.stats.entropy([0.5, 0.5], [0.9, 0.1]) - 0.5108256) < 1e-6
+assert kl.alt.Chart.__name__ == "Chart" and "altair.vegalite" in sys.modules
+from scipy import stats
+assert stats.entropy is kl.stats.entropy and sys.modules["scipy.stats"].entropy is stats.entropy
+print("ok")
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().endswith("ok")

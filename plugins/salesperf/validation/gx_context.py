@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import io
 import os
 import sys
+import types
 from pathlib import Path
 
 from salesperf import config
@@ -51,8 +53,61 @@ def data_docs_dir() -> Path:
     return Path(os.environ.get("SALESPERF_DATA_DOCS_DIR", config.LOCAL_DIR / "data_docs"))
 
 
+# Modules that Great Expectations imports when it is imported, for one expectation that no
+# suite here uses (expect_column_kl_divergence_to_be_less_than: scipy.stats for the
+# divergence, altair for its chart): about 1 s of the 2.6 s import, paid by every process
+# that validates (each Airflow validation task, the CLI). They are loaded on first use.
+DEFERRED_IMPORTS = ("scipy.stats", "altair")
+
+
+def defer_unused_imports() -> None:
+    """Load :data:`DEFERRED_IMPORTS` on first use rather than when GX is imported. Call
+    before the first import of GX; a module already imported, or not installed, is left
+    alone. A suite that uses one of them (a KL-divergence or KS-test expectation) still
+    works: the module loads when GX first reads one of its attributes.
+
+    Not ``importlib.util.LazyLoader``: on Python 3.11 an ``import`` statement reading the
+    lazy module's ``__spec__`` already loads it, and GX imports scipy.stats with one."""
+    if "great_expectations" in sys.modules:
+        return
+    for name in DEFERRED_IMPORTS:
+        if name in sys.modules:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except ImportError:  # its parent package is missing
+            continue
+        if spec is not None:
+            sys.modules[name] = _DeferredModule(name, spec)
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands in for a module until one of its attributes is read; then the module is
+    imported for real (and replaces this one in ``sys.modules``), and this one takes a copy
+    of its namespace, so a name bound to it earlier keeps working."""
+
+    def __init__(self, name: str, spec) -> None:
+        super().__init__(name)
+        self.__spec__ = spec  # read by the import system, which must not load it
+        self.__loader__ = spec.loader
+        if spec.submodule_search_locations is not None:
+            self.__path__ = list(spec.submodule_search_locations)
+
+    def __getattr__(self, attr: str):  # only for names not in this module's namespace
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)  # copy, pickle, inspect probing: not worth a load
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        module = importlib.import_module(name)
+        self.__dict__.update(module.__dict__)
+        return getattr(module, attr)
+
+
 def registry():
-    """The suite registry in ``expectations/`` (the project root is put on the path)."""
+    """The suite registry in ``expectations/`` (the project root is put on the path); its
+    suites import Great Expectations (see :func:`defer_unused_imports`)."""
+    defer_unused_imports()
     root = str(config.PROJECT_ROOT)
     if root not in sys.path:
         sys.path.insert(0, root)
@@ -100,6 +155,7 @@ def open_context(warehouse_url: str, root: Path | None = None, docs_dir: Path | 
     docs = Path(docs_dir or data_docs_dir())
     docs.mkdir(parents=True, exist_ok=True)
     os.environ[DOCS_VARIABLE] = str(docs) + "/"
+    defer_unused_imports()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
