@@ -72,7 +72,6 @@ class Day:
         self.counts: dict[str, int] = defaultdict(int)
         self.spare_ids: dict[str, deque[int]] = defaultdict(deque)
         self.id_block: dict[str, int] = defaultdict(lambda: ID_BLOCK_FIRST)
-        self.team_regions: dict[int, list] | None = None
 
     def q(self, sql: str, params=()) -> list[tuple]:
         return self.conn.execute(sql, params).fetchall()
@@ -118,6 +117,14 @@ class Day:
         ):
             contacts[aid].append(cid)
         self.contacts = contacts
+        # a new account's region and currency, read once a day (not once per account)
+        self.team_regions = {
+            t: rest
+            for t, *rest in self.q(
+                "select t.id, r.id, r.default_currency, r.name from crm.teams t "
+                "join crm.regions r on r.id = t.region_id order by t.id"
+            )
+        }
         self.move_open_deals()
         self.new_deals()
         for rep_id, locale, _team, _mgr in self.reps:
@@ -258,14 +265,6 @@ class Day:
 
     def new_account(self, rep_id: int, team_id: int) -> list[tuple]:
         rng = self.rng
-        if self.team_regions is None:  # read once a day, not once per new account
-            self.team_regions = {
-                t: rest
-                for t, *rest in self.q(
-                    "select t.id, r.id, r.default_currency, r.name from crm.teams t "
-                    "join crm.regions r on r.id = t.region_id"
-                )
-            }
         region, currency, region_name = self.team_regions[team_id]
         industry, zh_suffix, en_word = rng.choice(N.INDUSTRIES)
         city = rng.choice(N.CITIES[region_name])
