@@ -727,8 +727,10 @@ def generate(
             "clock": gen.clock.isoformat(), "advanced_days": "0",
             # not business data: tells extracts that this is a new database (full reload)
             "instance_id": uuid.uuid4().hex}  # fmt: skip
-    with conn.cursor() as cur:
-        cur.executemany("insert into crm.meta (key, value) values (%s, %s)", list(meta.items()))
+    conn.execute(
+        "insert into crm.meta (key, value) select * from unnest(%s::text[], %s::text[])",
+        (list(meta), list(meta.values())),
+    )
     return dict(totals)
 
 
