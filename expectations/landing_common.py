@@ -1,7 +1,8 @@
 """What every landing table must satisfy, derived from the landing contract
 (:mod:`salesperf.landing.entities`): the key is unique and present (the table's primary
 key, checked in the catalog: PostgreSQL enforces it on every row), required columns are
-present, typed columns have their contract type, and the row count stays within bounds of
+present, typed columns have their contract type, a column that refers to another entity
+(its ``references``) holds only that entity's keys, and the row count stays within bounds of
 the previous run. The area modules add the business rules per table."""
 
 from __future__ import annotations
@@ -55,4 +56,7 @@ def contract(entity_name: str, suite_name: str) -> list:
     ]
     if typed:
         expectations.append(r.column_types(f"raw.{r.ident(entity.name)}", typed))
+    for column, parent, parent_column in entity.references:
+        parent_table = f"raw.{r.ident(ENTITIES[parent].name)}"
+        expectations.append(references(entity_name, column, parent_table, parent_column))
     return expectations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from expectations import _rules as r
-from expectations.landing_common import contract, references
+from expectations.landing_common import contract
 from expectations.registry import landing
 
 
@@ -44,7 +44,6 @@ def satisfaction_surveys(context):
         r.between("csat", 1, 5),
         r.between("nps", 0, 10),
         r.not_in_future("surveyed_at"),
-        references("satisfaction_surveys", "rep_id", "raw.users", "id"),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from expectations import _rules as r
-from expectations.landing_common import contract, references
+from expectations.landing_common import contract
 from expectations.registry import landing
 
 
@@ -32,8 +32,6 @@ def teams(context):
         context,
         name,
         *contract("teams", name),
-        references("teams", "parent_id", "raw.teams", "id"),
-        references("teams", "manager_id", "raw.users", "id"),
     )
 
 

@@ -4,7 +4,7 @@ coaching sessions."""
 from __future__ import annotations
 
 from expectations import _rules as r
-from expectations.landing_common import contract, references
+from expectations.landing_common import contract
 from expectations.registry import landing
 
 
@@ -36,7 +36,6 @@ def appraisal_feedback(context):
         r.between("clarity_score", 1, 5),
         r.between("usefulness_score", 1, 5),
         r.not_in_future("submitted_at"),
-        references("appraisal_feedback", "user_id", "raw.users", "id"),
     )
 
 
@@ -48,7 +47,6 @@ def coaching_sessions(context):
         *contract("coaching_sessions", name),
         r.between("duration_minutes", 0),
         r.not_in_future("session_date"),
-        references("coaching_sessions", "rep_id", "raw.users", "id"),
     )
 
 

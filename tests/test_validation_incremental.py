@@ -210,7 +210,7 @@ def test_orphaned_references_stay_in_the_server(db):
             " from generate_series(1, %s) i",
             (orphans,),
         )
-        batches._ensure_tables(conn)
+        batches.ensure_tables(conn)
         tracemalloc.start()
         try:
             live = batches._keep_reference_values(conn, spec, plan)
@@ -233,3 +233,80 @@ def test_orphaned_references_stay_in_the_server(db):
     assert kept == (orphans, orphans, "demo", "demo")
     assert again == orphans
     assert peak < 2_000_000, f"{peak:,} bytes allocated in Python"
+
+
+def _values_tables(conn) -> dict[str, int]:
+    return dict(
+        conn.execute(
+            "select n.nspname || '.' || c.relname, c.oid::bigint from pg_class c"
+            " join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = 'dq' and c.relname like 'landing\\_ref\\_values\\_\\_%'"
+        ).fetchall()
+    )
+
+
+def test_a_full_run_prepares_whole_tables_while_the_suites_are_built(db, tmp_path, monkeypatch):
+    """The whole-table preparation of a full run (each reference column's values, the live
+    row counts) does not wait for the suites, whose building imports GX: it is done on a
+    connection of its own meanwhile, and the run uses what it prepared."""
+    import time
+
+    from salesperf.landing.entities import ENTITIES
+    from salesperf.validation import batches, gx_context
+
+    expected = {
+        ref["values_table"] for entity in ENTITIES for ref in batches.declared_references(entity)
+    }
+    real_registry = gx_context.registry
+    seen: dict[str, dict[str, int]] = {}
+
+    class WatchedRegistry:
+        """The registry, looking at the warehouse before it builds the suites."""
+
+        def suites(self, layer):
+            deadline = time.monotonic() + 60  # liveness only: a few ms when it works
+            with wh.connect(db, autocommit=True) as conn:
+                while set(_values_tables(conn)) < expected and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                seen.update(_values_tables(conn))
+            return real_registry().suites(layer)
+
+    monkeypatch.setattr(gx_context, "registry", WatchedRegistry)
+    result = _run(db, tmp_path / "gx", tmp_path / "docs", full=True)
+
+    assert result.success, result.summary()
+    assert set(seen) >= expected, f"not prepared before the suites: {expected - set(seen)}"
+    with wh.connect(db) as conn:
+        after = _values_tables(conn)
+        live = {
+            f"landing.{entity}": conn.execute(
+                f"select count(*) from raw.{entity} where _deleted_at is null"  # noqa: S608
+            ).fetchone()[0]
+            for entity in ENTITIES
+        }
+    # the run kept what was prepared ahead (a table made again has a new oid)
+    assert {t: after[t] for t in expected} == {t: seen[t] for t in expected}
+    assert {s.suite: s.details["row_count"] for s in result.suites} == live
+
+
+def test_the_contract_declares_the_references_the_landing_suites_check(tmp_path):
+    """What is prepared ahead is used only when a suite's reference rules are the ones its
+    entity declares: they are, for every landing suite."""
+    import great_expectations as gx
+
+    from salesperf.validation import batches, gx_context
+
+    context = gx.get_context(mode="ephemeral")
+    for spec in gx_context.registry().suites("landing"):
+        entity = spec.relation.split(".", 1)[1]
+        assert batches._references(spec.build(context)) == batches.declared_references(entity)
+
+
+def test_a_failed_preparation_ahead_leaves_the_work_to_the_run(db, caplog):
+    from salesperf.validation import batches
+
+    nowhere = wh.Warehouse(db.url.rsplit("/", 1)[0] + "/sp_no_such_database", "test")
+    ahead = batches.Ahead(nowhere, ["activities"], full=True)
+    assert ahead.take() == {}
+    ahead.stop()
+    assert "preparing the landing suites ahead failed" in caplog.text

@@ -26,6 +26,9 @@ class Column:
     type: str  # PostgreSQL type
     required: bool = False  # a row without it is quarantined
     description: str = ""
+    # "<entity>.<column>" its non-null values must exist in, from the same source (checked
+    # by the landing suites, see expectations/landing_common.py); "" when it refers to none
+    references: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,11 @@ class Entity:
     def required(self) -> list[str]:
         return [c.name for c in self.columns if c.required]
 
+    @property
+    def references(self) -> list[tuple[str, str, str]]:
+        """(column, parent entity, parent column) of every column that refers to another."""
+        return [(c.name, *c.references.split(".", 1)) for c in self.columns if c.references]
+
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
@@ -53,8 +61,14 @@ class Entity:
         raise KeyError(f"{self.name} has no column {name!r}")
 
 
-def C(name: str, type_: str = "text", required: bool = False, description: str = "") -> Column:
-    return Column(name, type_, required, description)
+def C(
+    name: str,
+    type_: str = "text",
+    required: bool = False,
+    description: str = "",
+    references: str = "",
+) -> Column:
+    return Column(name, type_, required, description, references)
 
 
 ID = C("id", "text", True, "the source system's key")
@@ -87,8 +101,8 @@ ENTITIES: dict[str, Entity] = {
                 ID,
                 C("name", required=True),
                 C("region"),
-                C("parent_id"),
-                C("manager_id"),
+                C("parent_id", references="teams.id"),
+                C("manager_id", references="users.id"),
                 UPDATED,
             ),
             "Sales teams with their region, parent team and manager.",
@@ -146,7 +160,7 @@ ENTITIES: dict[str, Entity] = {
                 ID,
                 C("name"),
                 C("account_id"),
-                C("owner_id", required=True),
+                C("owner_id", required=True, references="users.id"),
                 C("product"),
                 C("amount", "numeric(18,2)"),
                 C("currency"),
@@ -166,7 +180,7 @@ ENTITIES: dict[str, Entity] = {
             "opportunity_stage_history",
             (
                 ID,
-                C("opportunity_id", required=True),
+                C("opportunity_id", required=True, references="opportunities.id"),
                 C("stage", required=True),
                 C("changed_at", "timestamptz", True),
                 C("amount", "numeric(18,2)"),
@@ -180,7 +194,7 @@ ENTITIES: dict[str, Entity] = {
             (
                 ID,
                 C("activity_type", required=True, description="call, meeting, visit, email, demo"),
-                C("owner_id", required=True),
+                C("owner_id", required=True, references="users.id"),
                 C("account_id"),
                 C("contact_id"),
                 C("opportunity_id"),
@@ -198,7 +212,7 @@ ENTITIES: dict[str, Entity] = {
                 ID,
                 C("account_id"),
                 C("opportunity_id"),
-                C("owner_id"),
+                C("owner_id", references="users.id"),
                 C("order_date", "date", True),
                 C("amount", "numeric(18,2)", True),
                 C("currency"),
@@ -213,7 +227,7 @@ ENTITIES: dict[str, Entity] = {
             (
                 ID,
                 C("account_id"),
-                C("rep_id"),
+                C("rep_id", references="users.id"),
                 C("surveyed_at", "timestamptz", True),
                 C("csat", "smallint", description="1-5"),
                 C("nps", "smallint", description="0-10"),
@@ -245,7 +259,7 @@ ENTITIES: dict[str, Entity] = {
             "appraisal_feedback",
             (
                 ID,
-                C("user_id", required=True),
+                C("user_id", required=True, references="users.id"),
                 C("role", description="rep or manager"),
                 C("quarter_start", "date", True),
                 C("fairness_score", "smallint", description="1-5"),
@@ -261,7 +275,7 @@ ENTITIES: dict[str, Entity] = {
             "coaching_sessions",
             (
                 ID,
-                C("rep_id", required=True),
+                C("rep_id", required=True, references="users.id"),
                 C("coach_id"),
                 C("session_date", "date", True),
                 C("session_type", description="training, coaching or strategy"),

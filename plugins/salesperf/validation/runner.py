@@ -10,6 +10,7 @@ one ``ops.validation_runs`` row per suite. It never raises for bad data; the cal
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -20,6 +21,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from salesperf import warehouse as wh
+from salesperf.landing.entities import ENTITIES
 from salesperf.validation import batches, gx_context, history, parallel
 
 log = logging.getLogger(__name__)
@@ -111,77 +113,102 @@ def run_layer(
     warehouse = warehouse or wh.resolve()
     run_id = run_id or f"{layer}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     root = Path(gx_root or gx_context.default_root())
-    specs = specs if specs is not None else gx_context.registry().suites(layer)
     full = batches.force_full() if full is None else full
     with wh.connect(warehouse, autocommit=True) as conn:
-        missing = {s.name: s.relation for s in specs if not _exists(conn, s.relation)}
-        present = [s for s in specs if s.name not in missing]
         conn.execute(f"set jit = off; set work_mem = '{gx_context.WORK_MEM}'")
         # before anything is read: the next run re-checks rows written from here on
         next_since_xid = batches.snapshot_xmin(conn)
         started = dt.datetime.now(dt.UTC)
         plans: dict[str, batches.Plan] = {}
         fingerprints: dict[str, str] = {}
-        with gx_context.locked(root), batches.landing_batches(conn, present):
-            context = gx_context.open_context(warehouse.url, root, docs_dir)
-            if data_docs:
-                gx_context.prune_results(root, docs_dir)
-            by_name = {}
-            if present:
-                checkpoint = gx_context.sync_layer(context, layer, present)
-                suites = {d.name: d.suite for d in checkpoint.validation_definitions}
-                fingerprints = {n: batches.fingerprint(s) for n, s in suites.items()}
-                plans = batches.prepare(conn, present, suites, next_since_xid, full)
-                batches.record_row_counts(conn, plans)
-                if plans:
-                    log.info("landing batches (mode, rows): %s", batches.describe(plans))
-                from great_expectations.core.run_identifier import RunIdentifier
-
-                run_identifier = RunIdentifier(run_name=run_id, run_time=started)
-                costs = _costs(conn, present, plans, suites)
-                by_name = parallel.run(checkpoint, run_identifier, costs=costs)
-                detail_format = gx_context.FAILURE_RESULT_FORMATS.get(layer)
-                for name, (identifier, validation) in list(by_name.items()):
-                    if detail_format and not validation.success:
-                        # the same run id: the stored result becomes the detailed one
-                        detailed = context.validation_definitions.get(name).run(
-                            result_format=detail_format,
-                            run_id=run_identifier,
-                        )
-                        by_name[name] = (identifier, detailed)
+        with gx_context.locked(root), _prepared_ahead(conn, warehouse, layer, specs, full) as ahead:
+            specs = specs if specs is not None else gx_context.registry().suites(layer)
+            missing = {s.name: s.relation for s in specs if not _exists(conn, s.relation)}
+            present = [s for s in specs if s.name not in missing]
+            with batches.landing_batches(conn, present):
+                context = gx_context.open_context(warehouse.url, root, docs_dir)
                 if data_docs:
-                    gx_context.build_docs(context, [i for i, _ in by_name.values()], root, docs_dir)
-            finished = dt.datetime.now(dt.UTC)
-            results = []
-            for spec in specs:
-                if spec.name in missing:
-                    results.append(_missing_result(spec, started, finished))
-                    continue
-                identifier, validation = by_name[spec.name]
-                result = _suite_result(
-                    context,
-                    spec,
-                    identifier,
-                    validation,
-                    started,
-                    finished,
-                    data_docs,
-                )
-                plan = plans.get(spec.name)
-                if plan is not None:
-                    result.details["row_count"] = plan.live_rows
-                    result.details["incremental"] = plan.details(
-                        next_since_xid, fingerprints[spec.name]
+                    gx_context.prune_results(root, docs_dir)
+                by_name = {}
+                if present:
+                    checkpoint = gx_context.sync_layer(context, layer, present)
+                    suites = {d.name: d.suite for d in checkpoint.validation_definitions}
+                    fingerprints = {n: batches.fingerprint(s) for n, s in suites.items()}
+                    plans = batches.prepare(
+                        conn, present, suites, next_since_xid, full, ahead.take() if ahead else None
                     )
-                _add_rule_samples(conn, spec, validation, result)
-                results.append(result)
-            index = _docs_index(context) if data_docs else None
-            _close_connections(context)
+                    batches.record_row_counts(conn, plans)
+                    if plans:
+                        log.info("landing batches (mode, rows): %s", batches.describe(plans))
+                    from great_expectations.core.run_identifier import RunIdentifier
+
+                    run_identifier = RunIdentifier(run_name=run_id, run_time=started)
+                    costs = _costs(conn, present, plans, suites)
+                    by_name = parallel.run(checkpoint, run_identifier, costs=costs)
+                    detail_format = gx_context.FAILURE_RESULT_FORMATS.get(layer)
+                    for name, (identifier, validation) in list(by_name.items()):
+                        if detail_format and not validation.success:
+                            # the same run id: the stored result becomes the detailed one
+                            detailed = context.validation_definitions.get(name).run(
+                                result_format=detail_format,
+                                run_id=run_identifier,
+                            )
+                            by_name[name] = (identifier, detailed)
+                    if data_docs:
+                        gx_context.build_docs(
+                            context, [i for i, _ in by_name.values()], root, docs_dir
+                        )
+                finished = dt.datetime.now(dt.UTC)
+                results = []
+                for spec in specs:
+                    if spec.name in missing:
+                        results.append(_missing_result(spec, started, finished))
+                        continue
+                    identifier, validation = by_name[spec.name]
+                    result = _suite_result(
+                        context,
+                        spec,
+                        identifier,
+                        validation,
+                        started,
+                        finished,
+                        data_docs,
+                    )
+                    plan = plans.get(spec.name)
+                    if plan is not None:
+                        result.details["row_count"] = plan.live_rows
+                        result.details["incremental"] = plan.details(
+                            next_since_xid, fingerprints[spec.name]
+                        )
+                    _add_rule_samples(conn, spec, validation, result)
+                    results.append(result)
+                index = _docs_index(context) if data_docs else None
+                _close_connections(context)
         for r in results:
             history.record(conn, run_id, layer, r)
     result = LayerResult(layer, run_id, results, index)
     log.info("%s", result.summary())
     return result
+
+
+@contextlib.contextmanager
+def _prepared_ahead(conn, warehouse, layer: str, specs, full: bool):
+    """A landing run's whole-table preparation, started before its suites are built (see
+    :class:`.batches.Ahead`); stopped and waited for on the way out, whatever happens."""
+    if layer != "landing":
+        yield None
+        return
+    if specs is None:
+        entities = list(ENTITIES)
+    else:
+        names = [s.relation.split(".", 1)[1] for s in specs if s.batch_view_sql]
+        entities = [n for n in names if n in ENTITIES]
+    batches.ensure_tables(conn)
+    ahead = batches.Ahead(warehouse, entities, full)
+    try:
+        yield ahead
+    finally:
+        ahead.stop()
 
 
 def _costs(conn, specs, plans: dict, suites: dict) -> dict[str, float]:
