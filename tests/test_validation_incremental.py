@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 from validation_support import landing_database
 
@@ -310,3 +311,42 @@ def test_a_failed_preparation_ahead_leaves_the_work_to_the_run(db, caplog):
     assert ahead.take() == {}
     ahead.stop()
     assert "preparing the landing suites ahead failed" in caplog.text
+
+
+def test_a_run_that_fails_before_its_suites_exist_stops_its_preparation(db, tmp_path, monkeypatch):
+    """The preparation started ahead is cancelled when the run fails, not waited for: here
+    its first statement waits for a lock that is only released after the run returns."""
+    import threading
+    import time
+
+    from salesperf.validation import gx_context
+
+    holder = psycopg.connect(db.url)
+    holder.execute("lock table raw.users in access exclusive mode")
+    released = threading.Event()
+    watchdog = threading.Timer(120, lambda: (released.set(), holder.rollback()))
+    watchdog.start()
+
+    class BrokenRegistry:
+        def suites(self, layer):
+            deadline = time.monotonic() + 60
+            with wh.connect(db, autocommit=True) as conn:
+                while (
+                    time.monotonic() < deadline
+                    and not conn.execute(
+                        "select exists (select 1 from pg_stat_activity where wait_event_type = 'Lock'"
+                        " and query like '%%raw.users%%')"
+                    ).fetchone()[0]
+                ):
+                    time.sleep(0.05)
+            raise RuntimeError("a suite module does not import")
+
+    monkeypatch.setattr(gx_context, "registry", BrokenRegistry)
+    try:
+        with pytest.raises(RuntimeError, match="a suite module does not import"):
+            _run(db, tmp_path / "gx", tmp_path / "docs", full=True)
+        assert not released.is_set(), "the run waited for its preparation to finish"
+        assert [t for t in threading.enumerate() if t.name == "dq-prepare"] == []
+    finally:
+        watchdog.cancel()
+        holder.close()
