@@ -290,7 +290,10 @@ class Ahead:
 
     def stop(self) -> None:
         """Cancel the statement running, if any (the run failed or was interrupted before
-        :meth:`take`), and wait for the thread."""
+        :meth:`take`), and wait for the thread. What it leaves is what an interrupted
+        preparation always left: each values table whole (CREATE TABLE AS) or gone, and a
+        suite without one is validated whole next time (:func:`decide`); an incremental run
+        lists the missing values again before it reads them (:func:`_materialize_changed`)."""
         conn = self._conn
         if self._thread.is_alive() and conn is not None:
             with contextlib.suppress(Exception):
