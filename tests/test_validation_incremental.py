@@ -350,3 +350,22 @@ def test_a_run_that_fails_before_its_suites_exist_stops_its_preparation(db, tmp_
     finally:
         watchdog.cancel()
         holder.close()
+
+
+def test_a_suite_whose_kept_values_are_gone_is_validated_whole(db, tmp_path):
+    """What a preparation cancelled between dropping and making a values table leaves: the
+    next run cannot trust an incremental batch for that suite, reads it whole and still
+    finds the old row orphaned since."""
+    gx, docs = tmp_path / "gx", tmp_path / "docs"
+    assert _run(db, gx, docs).success
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute("drop table dq.landing_ref_values__activities__owner_id")
+        conn.execute("delete from raw.users where id = 'u3'")  # x2's owner
+
+    result = _run(db, gx, docs)
+    [activities] = [s for s in result.suites if s.suite == "landing.activities"]
+    assert activities.details["incremental"]["mode"] == "full"
+    assert activities.details["incremental"]["reason"] == "reference values not kept"
+    [failure] = activities.failures
+    assert failure["rule"] == "every owner_id exists in raw.users.id"
+    assert [r["id"] for r in failure["sample_rows"]] == ["x2"]
