@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from expectations import _rules as r
 from salesperf.landing.entities import ENTITIES
+from salesperf.validation import batches
 
 # GX reads each landing table through a view of its live rows: a table asset (unlike a
 # query asset, which GX 1.24 pulls into memory for column expectations) keeps every
@@ -25,26 +26,6 @@ def live_rows_query(entity: str) -> str:
     return f"select * from raw.{r.ident(ENTITIES[entity].name)} where _deleted_at is null"  # noqa: S608
 
 
-REFERENCE_VALUES = f"{VIEW_SCHEMA}.landing_ref_values"
-
-
-def reference_values(entity: str, column: str) -> str:
-    """Where salesperf.validation keeps the values ``column`` of a landing table has held."""
-    return f"{REFERENCE_VALUES}__{r.ident(ENTITIES[entity].name)}__{r.ident(column)}"
-
-
-def references(entity: str, column: str, table: str, table_column: str):
-    """A landing reference rule (same source), reading the batch only when a kept value of
-    the column is missing from ``table`` (see :func:`expectations._rules.references`)."""
-    return r.references(
-        column,
-        table,
-        table_column,
-        same_source=True,
-        values_in=reference_values(entity, column),
-    )
-
-
 def contract(entity_name: str, suite_name: str) -> list:
     entity = ENTITIES[entity_name]
     required = [c for c in entity.required if c != "id"]
@@ -56,7 +37,16 @@ def contract(entity_name: str, suite_name: str) -> list:
     ]
     if typed:
         expectations.append(r.column_types(f"raw.{r.ident(entity.name)}", typed))
-    for column, parent, parent_column in entity.references:
-        parent_table = f"raw.{r.ident(ENTITIES[parent].name)}"
-        expectations.append(references(entity_name, column, parent_table, parent_column))
+    # same source, reading the batch only when a kept value of the column is missing from
+    # the parent (see expectations._rules.references and salesperf.validation.batches)
+    for ref in batches.declared_references(entity_name):
+        expectations.append(
+            r.references(
+                ref["column"],
+                ref["table"],
+                ref["table_column"],
+                same_source=ref["same_source"],
+                values_in=ref["values_table"],
+            )
+        )
     return expectations

@@ -350,9 +350,13 @@ def test_the_context_parses_its_config_variables_again_only_when_they_change(
 def _reference_rule_plan(conn) -> dict:
     """EXPLAIN ANALYZE of the activities' owner reference rule over the landing table; the
     scan of raw.activities in it, as a plan node."""
-    from expectations.landing_common import references
+    from expectations.landing_common import contract
 
-    rule = references("activities", "owner_id", "raw.users", "id")
+    [rule] = [
+        e
+        for e in contract("activities", "landing.activities")
+        if (e.meta or {}).get("references", {}).get("column") == "owner_id"
+    ]
     sql = rule.unexpected_rows_query.format(batch="raw.activities")
     (plan,) = conn.execute(f"explain (analyze, format json) {sql}").fetchone()[0]
 

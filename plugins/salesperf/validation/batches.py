@@ -126,12 +126,10 @@ def decide(conn, spec, suite, now_xid: int, full: bool) -> Plan:
     if _needs_whole_table(suite):
         return Plan(spec.name, "full", "a rule compares rows of the table", references=refs)
     last = history.last_run(conn, spec.name)
-    if last is None:
-        return Plan(spec.name, "full", "first run", references=refs)
-    success, details = last
-    state = (details or {}).get("incremental") or {}
-    if not success:
-        return Plan(spec.name, "full", "the previous run failed", references=refs)
+    reason = _full_after(last)
+    if reason is not None:
+        return Plan(spec.name, "full", reason, references=refs)
+    state = (last[1] or {}).get("incremental") or {}
     if state.get("fingerprint") != fingerprint(suite):
         return Plan(spec.name, "full", "the suite changed", references=refs)
     since = state.get("next_since_xid")
@@ -145,6 +143,16 @@ def decide(conn, spec, suite, now_xid: int, full: bool) -> Plan:
     return Plan(
         spec.name, "incremental", "rows changed since the last run", int(since), references=refs
     )
+
+
+def _full_after(last: tuple[bool, dict] | None) -> str | None:
+    """Why the suite's run is full whatever its expectations, given its last recorded run
+    (:func:`history.last_run`); None when it may be incremental."""
+    if last is None:
+        return "first run"
+    if not last[0]:
+        return "the previous run failed"
+    return None
 
 
 def ensure_tables(conn) -> None:
@@ -215,16 +223,17 @@ def prepare(
 
 
 def declared_references(entity: str) -> list[dict]:
-    """The references of the entity's landing suite as its reference rules record them
-    (``expectations.landing_common.contract`` makes one rule per declared reference)."""
-    name = ENTITIES[entity].name
+    """The references the landing contract declares for ``entity``, as its suite's
+    reference rules record them (``expectations.landing_common.contract`` makes one rule
+    from each)."""
+    table = ENTITIES[entity].table
     return [
         {
             "column": column,
-            "table": f"raw.{ENTITIES[parent].name}",
+            "table": ENTITIES[parent].table,
             "table_column": parent_column,
             "same_source": True,
-            "values_table": f"{REF_VALUES}__{name}__{column}",
+            "values_table": _default_values_table(table, column),
         }
         for column, parent, parent_column in ENTITIES[entity].references
     ]
@@ -264,10 +273,8 @@ class Ahead:
                         is None
                     ):
                         continue
-                    if not full:
-                        last = history.last_run(conn, name)
-                        if last is not None and last[0]:
-                            continue  # may be incremental: decided once the suite exists
+                    if not full and _full_after(history.last_run(conn, name)) is None:
+                        continue  # may be incremental: decided once the suite exists
                     plan = Plan(name, "full", "", references=declared_references(entity))
                     counted = _keep_reference_values(conn, table, plan)
                     live = _count_live_rows(conn, table) if counted is None else int(counted)
@@ -361,8 +368,11 @@ def _record_missing(
 def _values_table(spec, ref: dict) -> str:
     """The table named by the rule itself (it reads it: see ``values_in`` of the
     ``references`` rule), else the default name."""
-    default = f"{REF_VALUES}__{spec.relation.split('.', 1)[1]}__{ref['column']}"
-    return ref.get("values_table") or default
+    return ref.get("values_table") or _default_values_table(spec.relation, ref["column"])
+
+
+def _default_values_table(relation: str, column: str) -> str:
+    return f"{REF_VALUES}__{relation.split('.', 1)[1]}__{column}"
 
 
 def _keep_reference_values(conn, spec, plan: Plan) -> int | None:
