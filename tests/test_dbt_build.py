@@ -546,6 +546,39 @@ def test_staging_keys_stay_unique_across_sources(demo):
     assert "FAIL 1 unique_landing_key_stg_crm__teams_team_id" in failed.stdout
 
 
+def _view_oid(db, view: str) -> int:
+    return query(db, "select %s::regclass::oid", (view,))[0][0]
+
+
+def test_a_view_built_from_the_same_sql_is_left_in_place(demo):
+    """A build leaves a view whose fingerprint (its SQL and its parents' files) matches the
+    one in its comment: no new view, no CASCADE drop of the old one. Different SQL (here a
+    var changes it), a comment changed by hand and a full refresh build it again."""
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+    view = "staging.stg_crm__teams"
+
+    def run(*extra: str) -> int:
+        run_dbt(["run", "-s", "stg_crm__teams", *extra], db, target_path=target, log_path=logs)
+        return _view_oid(db, view)
+
+    (comment,) = query(db, "select obj_description(%s::regclass, 'pg_class')", (view,))[0]
+    assert comment.startswith("salesperf view fingerprint ")
+    built = _view_oid(db, view)
+    assert run() == built
+    other_sql = run("--vars", "{crm_source: demo_crm}")
+    assert other_sql != built
+    back = run()
+    assert back != other_sql
+    assert run() == back
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute(f"comment on view {view} is 'edited by hand'")
+    by_hand = run()
+    assert by_hand != back
+    assert run("--full-refresh") != by_hand
+    (comment,) = query(db, "select obj_description(%s::regclass, 'pg_class')", (view,))[0]
+    assert comment.startswith("salesperf view fingerprint ")
+
+
 def _unique_index_columns(db, table: str) -> list[list[str]]:
     return [
         sorted(r[0])
