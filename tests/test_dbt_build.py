@@ -543,7 +543,36 @@ def test_staging_keys_stay_unique_across_sources(demo):
         with wh.connect(db, autocommit=True) as conn:
             conn.execute("delete from raw.teams where _source = 'other_crm'")
     assert not failed.success
-    assert "FAIL 1 unique_landing_key_stg_crm__teams_team_id" in failed.stdout
+    assert "FAIL 1 landing_key_stg_crm__teams_team_id" in failed.stdout
+
+
+def test_a_staging_key_without_the_landing_primary_key_is_read_for_nulls(demo):
+    """Without the landing primary key, which keeps the key and `_source` NOT NULL, the
+    `landing_key` test reads the rows and reports a missing key (the two `not_null` tests
+    it replaced did the same)."""
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+    select = ["test", "-s", "stg_crm__teams,test_name:landing_key"]
+    with wh.connect(db, autocommit=True) as conn:
+        name, definition = conn.execute(
+            "select conname, pg_get_constraintdef(oid) from pg_constraint"
+            " where conrelid = 'raw.teams'::regclass and contype = 'p'"
+        ).fetchone()
+        conn.execute(f'alter table raw.teams drop constraint "{name}"')
+        conn.execute("alter table raw.teams alter column id drop not null")
+        conn.execute(
+            "insert into raw.teams (id, name, _source, _batch_id)"
+            " values (null, 'no key', 'demo_crm', 'test_null')"
+        )
+    try:
+        failed = run_dbt(select, db, target_path=target, log_path=logs, check=False)
+    finally:
+        with wh.connect(db, autocommit=True) as conn:
+            conn.execute("delete from raw.teams where _batch_id = 'test_null'")
+            conn.execute("alter table raw.teams alter column id set not null")
+            conn.execute(f'alter table raw.teams add constraint "{name}" {definition}')
+    assert not failed.success
+    assert "FAIL 1 landing_key_stg_crm__teams_team_id" in failed.stdout
+    assert run_dbt(select, db, target_path=target, log_path=logs).success
 
 
 def _view_oid(db, view: str) -> int:
@@ -579,6 +608,47 @@ def test_a_view_built_from_the_same_sql_is_left_in_place(demo):
     assert comment.startswith("salesperf view fingerprint ")
 
 
+def test_a_key_is_tested_once_for_nulls_and_duplicates(demo):
+    """`unique_and_not_null` is dbt's `unique` and `not_null` in one test: it finds a
+    duplicated key and a missing one in a table that no unique index guards, and no column
+    is tested by both separate tests any more (each test is a node of dbt's own work). A
+    staging key's `landing_key` test covers its `_source` too."""
+    import json
+    from collections import defaultdict
+
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    tests = defaultdict(set)
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("column_name"):
+            name = (node.get("test_metadata") or {}).get("name")
+            tests[node["attached_node"], node["column_name"]].add(name)
+    assert not [k for k, names in tests.items() if {"unique", "not_null"} <= names]
+    assert tests["model.salesperf.dim_teams", "team_id"] == {"unique_and_not_null"}
+    assert tests["model.salesperf.stg_crm__teams", "team_id"] == {"landing_key"}
+    assert ("model.salesperf.stg_crm__teams", "_source") not in tests
+
+    select = ["test", "-s", "dim_teams,test_name:unique_and_not_null"]
+    assert run_dbt(select, db, target_path=target, log_path=logs).success
+    with wh.connect(db, autocommit=True) as conn:
+        conn.execute(
+            "insert into marts.dim_teams select * from marts.dim_teams order by team_id limit 1"
+        )
+        conn.execute("insert into marts.dim_teams (team_id) values (null)")
+    try:
+        failed = run_dbt(select, db, target_path=target, log_path=logs, check=False)
+    finally:
+        with wh.connect(db, autocommit=True) as conn:
+            conn.execute("delete from marts.dim_teams where team_id is null")
+            conn.execute(
+                "delete from marts.dim_teams as a using marts.dim_teams as b"
+                " where a.team_id = b.team_id and a.ctid > b.ctid"
+            )
+    assert not failed.success
+    # one row for the duplicated key, one for the missing one
+    assert "FAIL 2 unique_and_not_null_dim_teams_team_id" in failed.stdout
+
+
 def _unique_index_columns(db, table: str) -> list[list[str]]:
     return [
         sorted(r[0])
@@ -612,7 +682,7 @@ def test_uniqueness_tests_trust_a_unique_index_and_still_catch_duplicates(demo):
     with pytest.raises(psycopg.errors.UniqueViolation), wh.connect(db) as conn:
         conn.execute(f"insert into {pacing} select * from {pacing} limit 1")  # noqa: S608
 
-    select = ["test", "-s", "fct_target_pacing_daily,test_name:unique",
+    select = ["test", "-s", "fct_target_pacing_daily,test_name:unique_and_not_null",
               "int_sales__rep_activities_monthly,test_name:unique_combination"]  # fmt: skip
     passed = run_dbt(select, db, target_path=target, log_path=logs)
     assert passed.success
@@ -638,7 +708,7 @@ def test_uniqueness_tests_trust_a_unique_index_and_still_catch_duplicates(demo):
         run_dbt(["run", "-s", "fct_target_pacing_daily", "int_sales__rep_activities_monthly"],
                 db, target_path=target, log_path=logs)  # fmt: skip
     assert not failed.success
-    assert "FAIL 1 unique_fct_target_pacing_daily_pacing_key" in failed.stdout
+    assert "FAIL 1 unique_and_not_null_fct_target_pacing_daily_pacing_key" in failed.stdout
     assert "FAIL 1 unique_combination_int_sales__rep_activities_monthly" in failed.stdout
     assert ["pacing_key"] in _unique_index_columns(db, pacing)
     assert ["as_of_date", "level", "level_key", "period_type"] in _unique_index_columns(db, pacing)

@@ -19,14 +19,15 @@
     )
 {%- endmacro %}
 
-{#- The columns of this model that a `not_null` test of severity error checks over the whole
-    table (no `where`): the ones a NOT NULL constraint can settle. -#}
+{#- The columns of this model that a `not_null` or `unique_and_not_null` test of severity
+    error checks over the whole table (no `where`): the ones a NOT NULL constraint can
+    settle. -#}
 {% macro not_null_tested_columns() -%}
     {%- set columns = [] -%}
     {%- if execute -%}
         {%- for node in graph.nodes.values()
                 if node.resource_type == 'test'
-                and (node.test_metadata or {}).get('name') == 'not_null'
+                and (node.test_metadata or {}).get('name') in ('not_null', 'unique_and_not_null')
                 and node.attached_node == model.unique_id
                 and not node.config.get('where')
                 and (node.config.get('severity') or 'error') | lower == 'error' -%}
