@@ -529,50 +529,64 @@ def test_staging_keys_stay_unique_across_sources(demo):
     """Landing's primary key makes a staging key unique within a source, so the key test
     reads only the index while one source has landed; a second source that repeats an id
     is grouped and caught like dbt's own `unique` would."""
-    db, target, logs = demo["db"], demo["target"], demo["logs"]
     select = ["test", "-s", "stg_crm__teams"]
-    assert run_dbt(select, db, target_path=target, log_path=logs).success
-    with wh.connect(db, autocommit=True) as conn:
-        conn.execute(
+    assert run_dbt(select, demo["db"], target_path=demo["target"], log_path=demo["logs"]).success
+    failed = _test_with_bad_rows(
+        demo,
+        select,
+        damage=[
             "insert into raw.teams (id, name, _source, _batch_id) "
             "select id, name, 'other_crm', 'test_dup' from raw.teams order by id limit 1"
-        )
+        ],
+        repair=["delete from raw.teams where _source = 'other_crm'"],
+    )
+    assert "FAIL 1 landing_key_stg_crm__teams_team_id" in failed.stdout
+
+
+def _test_with_bad_rows(demo, select: list[str], damage: list[str], repair: list[str]):
+    """Run the dbt tests `select` after the `damage` statements, then `repair`; the tests
+    must fail. Returns their result."""
+    db, target, logs = demo["db"], demo["target"], demo["logs"]
+    with wh.connect(db, autocommit=True) as conn:
+        for statement in damage:
+            conn.execute(statement)
     try:
         failed = run_dbt(select, db, target_path=target, log_path=logs, check=False)
     finally:
         with wh.connect(db, autocommit=True) as conn:
-            conn.execute("delete from raw.teams where _source = 'other_crm'")
+            for statement in repair:
+                conn.execute(statement)
     assert not failed.success
-    assert "FAIL 1 landing_key_stg_crm__teams_team_id" in failed.stdout
+    return failed
 
 
 def test_a_staging_key_without_the_landing_primary_key_is_read_for_nulls(demo):
     """Without the landing primary key, which keeps the key and `_source` NOT NULL, the
     `landing_key` test reads the rows and reports a missing key (the two `not_null` tests
     it replaced did the same)."""
-    db, target, logs = demo["db"], demo["target"], demo["logs"]
     select = ["test", "-s", "stg_crm__teams,test_name:landing_key"]
-    with wh.connect(db, autocommit=True) as conn:
-        name, definition = conn.execute(
-            "select conname, pg_get_constraintdef(oid) from pg_constraint"
-            " where conrelid = 'raw.teams'::regclass and contype = 'p'"
-        ).fetchone()
-        conn.execute(f'alter table raw.teams drop constraint "{name}"')
-        conn.execute("alter table raw.teams alter column id drop not null")
-        conn.execute(
+    ((name, definition),) = query(
+        demo["db"],
+        "select conname, pg_get_constraintdef(oid) from pg_constraint"
+        " where conrelid = 'raw.teams'::regclass and contype = 'p'",
+    )
+    failed = _test_with_bad_rows(
+        demo,
+        select,
+        damage=[
+            f'alter table raw.teams drop constraint "{name}"',
+            "alter table raw.teams alter column id drop not null",
             "insert into raw.teams (id, name, _source, _batch_id)"
-            " values (null, 'no key', 'demo_crm', 'test_null')"
-        )
-    try:
-        failed = run_dbt(select, db, target_path=target, log_path=logs, check=False)
-    finally:
-        with wh.connect(db, autocommit=True) as conn:
-            conn.execute("delete from raw.teams where _batch_id = 'test_null'")
-            conn.execute("alter table raw.teams alter column id set not null")
-            conn.execute(f'alter table raw.teams add constraint "{name}" {definition}')
-    assert not failed.success
+            " values (null, 'no key', 'demo_crm', 'test_null')",
+        ],
+        repair=[
+            "delete from raw.teams where _batch_id = 'test_null'",
+            "alter table raw.teams alter column id set not null",
+            f'alter table raw.teams add constraint "{name}" {definition}',
+        ],
+    )
     assert "FAIL 1 landing_key_stg_crm__teams_team_id" in failed.stdout
-    assert run_dbt(select, db, target_path=target, log_path=logs).success
+    assert run_dbt(select, demo["db"], target_path=demo["target"], log_path=demo["logs"]).success
 
 
 def _view_oid(db, view: str) -> int:
@@ -630,21 +644,19 @@ def test_a_key_is_tested_once_for_nulls_and_duplicates(demo):
 
     select = ["test", "-s", "dim_teams,test_name:unique_and_not_null"]
     assert run_dbt(select, db, target_path=target, log_path=logs).success
-    with wh.connect(db, autocommit=True) as conn:
-        conn.execute(
-            "insert into marts.dim_teams select * from marts.dim_teams order by team_id limit 1"
-        )
-        conn.execute("insert into marts.dim_teams (team_id) values (null)")
-    try:
-        failed = run_dbt(select, db, target_path=target, log_path=logs, check=False)
-    finally:
-        with wh.connect(db, autocommit=True) as conn:
-            conn.execute("delete from marts.dim_teams where team_id is null")
-            conn.execute(
-                "delete from marts.dim_teams as a using marts.dim_teams as b"
-                " where a.team_id = b.team_id and a.ctid > b.ctid"
-            )
-    assert not failed.success
+    failed = _test_with_bad_rows(
+        demo,
+        select,
+        damage=[
+            "insert into marts.dim_teams select * from marts.dim_teams order by team_id limit 1",
+            "insert into marts.dim_teams (team_id) values (null)",
+        ],
+        repair=[
+            "delete from marts.dim_teams where team_id is null",
+            "delete from marts.dim_teams as a using marts.dim_teams as b"
+            " where a.team_id = b.team_id and a.ctid > b.ctid",
+        ],
+    )
     # one row for the duplicated key, one for the missing one
     assert "FAIL 2 unique_and_not_null_dim_teams_team_id" in failed.stdout
 
