@@ -1,7 +1,9 @@
 """Charts as PNG bytes (matplotlib, Agg backend, no pyplot state).
 
-Rendering speed matters (every rep gets a trend chart): the per-rep trend chart draws its
-axes once per run and then only blits the bars and the line onto the cached background.
+Rendering speed matters (every rep gets a trend chart, every manager a leaderboard and a
+funnel): these charts draw their axes once and then only blit the bars, names and numbers
+onto the cached background; the trend chart once per run, the leaderboard and the funnel
+once per shape (bar count, label width, axis), kept in a small per-process cache.
 Chart text stays language-neutral (months as ``2026-10``, numbers, rank numbers) unless a
 CJK font is installed, so no label ever renders as empty boxes.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 
 import matplotlib
 
@@ -17,6 +20,7 @@ matplotlib.use("Agg")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.transforms import ScaledTranslation  # noqa: E402
 from PIL import Image  # noqa: E402
 
 BLUE, RED, GREY, GREEN = "#4e79a7", "#e15759", "#9a9a9a", "#59a14f"
@@ -74,12 +78,6 @@ def _figure(w: float, h: float) -> tuple[Figure, object]:
     return fig, ax
 
 
-def _label_inches(labels) -> float:
-    """Width the longest tick label needs at font size 8 (CJK glyphs are twice as wide)."""
-    widest = max((sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(t)) for t in labels), default=1)
-    return 0.2 + 0.062 * widest
-
-
 def _fixed_layout(fig: Figure, *, left: float = 0.45, bottom: float = 0.35) -> None:
     """Margins in inches, set directly: ``tight_layout`` measures every tick label's text
     extent and cost more than drawing the chart (about 20 ms a chart)."""
@@ -134,34 +132,150 @@ class TrendChart:
         return _buffer_png(self.fig)
 
 
+class _Blitted:
+    """A chart whose axes, ticks and fixed labels are drawn once; each call only restores
+    that background and draws its animated artists (bars, names, numbers) onto it."""
+
+    def _freeze(self) -> None:
+        self.fig.canvas.draw()
+        self.background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+
+    def _draw(self, artists) -> bytes:
+        self.fig.canvas.restore_region(self.background)
+        for artist in artists:
+            self.ax.draw_artist(artist)
+        return _buffer_png(self.fig)
+
+
+# Drawn charts kept per process, least recently used dropped first (about 2 MB each for a
+# team of ten: 64 MB at most).
+_CACHE: dict[tuple, _Blitted] = {}
+CACHE_SIZE = 32
+SCORE_MAX = 150.0
+
+
+def _cached(key: tuple, build) -> _Blitted:
+    chart = _CACHE.pop(key, None)
+    if chart is None:
+        chart = build()
+        while len(_CACHE) >= CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = chart
+    return chart
+
+
+def _score_axis(values: list[float]) -> tuple[float, float]:
+    """The score axis: 0-150 (the scores' own range: dbt clamps every KPI score to it), or
+    widened in steps of 25 to hold any value outside it. One scale for every team reads
+    better, and teams of the same size share one drawn figure."""
+    hi = max(values + [SCORE_MAX])
+    lo = min(values + [0.0])
+    return (math.floor(lo / 25) * 25, math.ceil(hi / 25) * 25)
+
+
+def _widest(labels) -> int:
+    """Characters in the longest label, CJK glyphs counted twice (they are twice as wide)."""
+    return max((sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(t)) for t in labels), default=1)
+
+
+def _margin_inches(widest: int) -> float:
+    """Width a tick label of ``widest`` characters needs at font size 8."""
+    return 0.2 + 0.062 * widest
+
+
+def _label_inches(labels) -> float:
+    return _margin_inches(_widest(labels))
+
+
+class _Leaderboard(_Blitted):
+    def __init__(self, n: int, widest: int, xlim: tuple[float, float]):
+        self.fig, self.ax = _figure(5.2, 0.35 * n + 0.8)
+        ax = self.ax
+        y = list(range(n))[::-1]
+        self.bars = ax.barh(y, [xlim[1]] * n, color=BLUE, animated=True)
+        ax.set_yticks(y, [""] * n)
+        ax.set_xlim(*xlim)
+        ax.set_xlabel("score", fontsize=8)
+        # Names where matplotlib puts tick labels: tick length + pad (3.5 + 3.5 pt) left of
+        # the axis.
+        to_label = ax.get_yaxis_transform() + ScaledTranslation(
+            -7 / 72, 0, self.fig.dpi_scale_trans
+        )
+        self.names = [
+            ax.text(
+                0, yi, "", transform=to_label, ha="right", va="center", fontsize=8, animated=True
+            )
+            for yi in y
+        ]
+        _fixed_layout(self.fig, left=_margin_inches(widest), bottom=0.5)
+        self._freeze()
+
+    def render(self, labels: list[str], scores: list[float], highlight: int | None) -> bytes:
+        for i, (bar, text, name, score) in enumerate(
+            zip(self.bars, self.names, labels, scores, strict=True)
+        ):
+            bar.set_width(score)
+            bar.set_color(RED if i == highlight else BLUE)
+            text.set_text(name)
+        return self._draw([*self.bars, *self.names])
+
+
 def leaderboard(names: list[str], scores: list[float], highlight: int | None = None) -> bytes:
-    n = max(len(names), 1)
-    fig, ax = _figure(5.2, 0.35 * n + 0.8)
-    y = list(range(len(names)))[::-1]
-    colors = [RED if i == highlight else BLUE for i in range(len(names))]
-    ax.barh(y, [float(s or 0) for s in scores], color=colors)
+    """Horizontal bars of the reps' total scores, best first, on a score axis from 0."""
+    if not names:
+        fig, ax = _figure(5.2, 1.15)
+        ax.set_xlabel("score", fontsize=8)
+        _fixed_layout(fig, bottom=0.5)
+        return _png(fig)
     labels = [label(nm, f"#{i + 1}") for i, nm in enumerate(names)]
-    ax.set_yticks(y, labels)
-    ax.set_xlabel("score", fontsize=8)
-    _fixed_layout(fig, left=_label_inches(labels), bottom=0.5)
-    return _png(fig)
+    values = [float(s or 0) for s in scores]
+    xlim = _score_axis(values)
+    # Label widths rounded up to 4 characters: a little more margin, far fewer figures.
+    widest = -(-_widest(labels) // 4) * 4
+    chart = _cached(
+        ("leaderboard", len(labels), widest, xlim), lambda: _Leaderboard(len(labels), widest, xlim)
+    )
+    return chart.render(labels, values, highlight)
+
+
+class _Funnel(_Blitted):
+    def __init__(self, labels: tuple[str, ...]):
+        n = len(labels)
+        self.fig, self.ax = _figure(5.2, 0.4 * n + 0.8)
+        ax = self.ax
+        y = list(range(n))[::-1]
+        # Widths as a share of the widest stage, each bar centred on 0.5.
+        self.bars = ax.barh(y, [1.0] * n, color=BLUE, animated=True)
+        self.numbers = [
+            ax.text(0.5, yi, "", ha="center", va="center", color="white", fontsize=8, animated=True)
+            for yi in y
+        ]
+        ax.set_xlim(0, 1)
+        ax.set_yticks(y, labels)
+        ax.set_xticks([])
+        ax.spines["bottom"].set_visible(False)
+        _fixed_layout(self.fig, left=_label_inches(labels), bottom=0.1)
+        self._freeze()
+
+    def render(self, entries: list[float]) -> bytes:
+        top = max(entries + [1.0])
+        for bar, text, w in zip(self.bars, self.numbers, entries, strict=True):
+            bar.set_x((1 - w / top) / 2)
+            bar.set_width(w / top)
+            text.set_text(f"{w:,.0f}")
+        return self._draw([*self.bars, *self.numbers])
 
 
 def funnel(stages: list[str], entries: list[int]) -> bytes:
-    n = max(len(stages), 1)
-    fig, ax = _figure(5.2, 0.4 * n + 0.8)
-    y = list(range(len(stages)))[::-1]
-    top = max([float(e or 0) for e in entries] + [1.0])
-    widths = [float(e or 0) for e in entries]
-    ax.barh(y, widths, left=[(top - w) / 2 for w in widths], color=BLUE)
-    for yi, w in zip(y, widths, strict=True):
-        ax.text(top / 2, yi, f"{w:,.0f}", ha="center", va="center", color="white", fontsize=8)
-    labels = [label(s, f"stage {i + 1}") for i, s in enumerate(stages)]
-    ax.set_yticks(y, labels)
-    ax.set_xticks([])
-    ax.spines["bottom"].set_visible(False)
-    _fixed_layout(fig, left=_label_inches(labels), bottom=0.1)
-    return _png(fig)
+    """One centred bar per stage, as wide as its entries, with the count written on it."""
+    if not stages:
+        fig, ax = _figure(5.2, 1.2)
+        ax.set_xticks([])
+        _fixed_layout(fig, bottom=0.1)
+        return _png(fig)
+    labels = tuple(label(s, f"stage {i + 1}") for i, s in enumerate(stages))
+    chart = _cached(("funnel", labels), lambda: _Funnel(labels))
+    return chart.render([float(e or 0) for e in entries])
 
 
 def pacing(target: float, expected: float, actual: float, projected: float | None) -> bytes:

@@ -1,0 +1,105 @@
+"""Charts drawn once and reused: each PNG must show its own data, never the last chart's.
+
+The leaderboard and the funnel keep one drawn figure per shape and only redraw their bars
+and labels (see ``charts._Blitted``); these tests read the bars back from the PNG pixels.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from salesperf.reports import charts
+
+BLUE = (0x4E, 0x79, 0xA7)
+RED = (0xE1, 0x57, 0x59)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    charts._CACHE.clear()
+    yield
+    charts._CACHE.clear()
+
+
+def _bars(png: bytes, colours=(BLUE, RED)) -> list[tuple[int, int, tuple]]:
+    """(first x, length, colour) of each horizontal bar, top to bottom."""
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    w, h = img.size
+    px = img.load()
+    bars, in_bar = [], False
+    for y in range(h):
+        row = [(x, px[x, y]) for x in range(w) if px[x, y] in colours]
+        if row and not in_bar:
+            bars.append((row[0][0], len(row), row[0][1]))
+        elif row:
+            first, length, colour = bars[-1]
+            bars[-1] = (min(first, row[0][0]), max(length, len(row)), colour)
+        in_bar = bool(row)
+    return [b for b in bars if b[1] > 2]  # a bar of 0 leaves a pixel of anti-aliasing
+
+
+def test_leaderboard_bars_follow_each_teams_scores_on_a_reused_figure():
+    first = charts.leaderboard(["Ann", "Bo", "Cy"], [100, 50, 25])
+    second = charts.leaderboard(["Dee", "Ed", "Flo"], [20, 80, 60])
+    assert len(charts._CACHE) == 1  # same shape: one figure drawn, reused
+    per_point = _bars(first)[0][1] / 100  # pixels per score point, from the 100 bar
+    lengths = [length for _, length, _ in _bars(second)]
+    assert lengths == [pytest.approx(s * per_point, abs=2) for s in (20, 80, 60)]
+    assert len({x for x, _, _ in _bars(second)}) == 1  # every bar starts at 0
+
+
+def test_a_reused_leaderboard_is_the_same_image_as_a_fresh_one():
+    charts.leaderboard(["Ann", "Bo", "Cy"], [100, 50, 25], highlight=0)
+    reused = charts.leaderboard(["Dee", "Ed", "Flo"], [20, 80, 60])
+    charts._CACHE.clear()
+    fresh = charts.leaderboard(["Dee", "Ed", "Flo"], [20, 80, 60])
+    assert reused == fresh
+    assert {c for _, _, c in _bars(reused)} == {BLUE}  # the last chart's highlight is gone
+
+
+def test_leaderboard_names_are_drawn_and_replaced():
+    a = charts.leaderboard(["Ann", "Bo"], [70, 70])
+    b = charts.leaderboard(["Zed", "Yu"], [70, 70])
+    assert a != b  # only the names differ
+    assert charts.leaderboard(["Ann", "Bo"], [70, 70]) == a
+
+
+def test_leaderboard_highlight_none_scores_and_wide_scores():
+    png = charts.leaderboard(["Ann", "Bo", "Cy"], [None, 140, 70], highlight=1)
+    bars = _bars(png)
+    assert [c for _, _, c in bars] == [RED, BLUE]  # None draws no bar
+    assert bars[0][1] == pytest.approx(2 * bars[1][1], abs=3)
+    assert ("leaderboard", 3, 4, (0, 150)) in charts._CACHE  # 0-150, the scores' range
+    charts.leaderboard(["Ann"], [180])
+    assert ("leaderboard", 1, 4, (0, 200)) in charts._CACHE  # widened to hold a score above
+
+
+def test_funnel_bars_are_centred_and_as_wide_as_their_entries():
+    stages = ["lead", "qualified", "won"]
+    charts.funnel(stages, [10, 10, 10])
+    png = charts.funnel(stages, [1000, 500, None])
+    bars = _bars(png)
+    assert len(bars) == 2  # no entries, no bar
+    (x0, l0, _), (x1, l1, _) = bars
+    assert l0 == pytest.approx(2 * l1, abs=3)
+    assert x0 + l0 / 2 == pytest.approx(x1 + l1 / 2, abs=2)
+    scaled = charts.funnel(stages, [10, 5, None])
+    assert _bars(scaled) == bars and scaled != png  # same shape, other counts written on it
+    charts._CACHE.clear()
+    assert charts.funnel(stages, [1000, 500, None]) == png
+
+
+def test_empty_charts_are_still_images():
+    for png in (charts.leaderboard([], []), charts.funnel([], [])):
+        assert Image.open(io.BytesIO(png)).format == "PNG"
+    assert charts._CACHE == {}
+
+
+def test_the_cache_of_drawn_charts_is_bounded(monkeypatch):
+    monkeypatch.setattr(charts, "CACHE_SIZE", 3)
+    for n in range(1, 7):
+        charts.leaderboard([f"r{i}" for i in range(n)], [50] * n)
+    assert [k[1] for k in charts._CACHE] == [4, 5, 6]  # the least recently used went first
