@@ -7,6 +7,7 @@ and labels (see ``charts._Blitted``); these tests read the bars back from the PN
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
@@ -19,9 +20,9 @@ RED = (0xE1, 0x57, 0x59)
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    charts._CACHE.clear()
+    charts._cache().clear()
     yield
-    charts._CACHE.clear()
+    charts._cache().clear()
 
 
 def _bars(png: bytes, colours=(BLUE, RED)) -> list[tuple[int, int, tuple]]:
@@ -44,7 +45,7 @@ def _bars(png: bytes, colours=(BLUE, RED)) -> list[tuple[int, int, tuple]]:
 def test_leaderboard_bars_follow_each_teams_scores_on_a_reused_figure():
     first = charts.leaderboard(["Ann", "Bo", "Cy"], [100, 50, 25])
     second = charts.leaderboard(["Dee", "Ed", "Flo"], [20, 80, 60])
-    assert len(charts._CACHE) == 1  # same shape: one figure drawn, reused
+    assert len(charts._cache()) == 1  # same shape: one figure drawn, reused
     per_point = _bars(first)[0][1] / 100  # pixels per score point, from the 100 bar
     lengths = [length for _, length, _ in _bars(second)]
     assert lengths == [pytest.approx(s * per_point, abs=2) for s in (20, 80, 60)]
@@ -54,7 +55,7 @@ def test_leaderboard_bars_follow_each_teams_scores_on_a_reused_figure():
 def test_a_reused_leaderboard_is_the_same_image_as_a_fresh_one():
     charts.leaderboard(["Ann", "Bo", "Cy"], [100, 50, 25], highlight=0)
     reused = charts.leaderboard(["Dee", "Ed", "Flo"], [20, 80, 60])
-    charts._CACHE.clear()
+    charts._cache().clear()
     fresh = charts.leaderboard(["Dee", "Ed", "Flo"], [20, 80, 60])
     assert reused == fresh
     assert {c for _, _, c in _bars(reused)} == {BLUE}  # the last chart's highlight is gone
@@ -72,9 +73,9 @@ def test_leaderboard_highlight_none_scores_and_wide_scores():
     bars = _bars(png)
     assert [c for _, _, c in bars] == [RED, BLUE]  # None draws no bar
     assert bars[0][1] == pytest.approx(2 * bars[1][1], abs=3)
-    assert ("leaderboard", 3, 4, (0, 150)) in charts._CACHE  # 0-150, the scores' range
+    assert ("leaderboard", 3, 4, (0, 150)) in charts._cache()  # 0-150, the scores' range
     charts.leaderboard(["Ann"], [180])
-    assert ("leaderboard", 1, 4, (0, 200)) in charts._CACHE  # widened to hold a score above
+    assert ("leaderboard", 1, 4, (0, 200)) in charts._cache()  # widened to hold a score above
 
 
 def test_funnel_bars_are_centred_and_as_wide_as_their_entries():
@@ -88,18 +89,33 @@ def test_funnel_bars_are_centred_and_as_wide_as_their_entries():
     assert x0 + l0 / 2 == pytest.approx(x1 + l1 / 2, abs=2)
     scaled = charts.funnel(stages, [10, 5, None])
     assert _bars(scaled) == bars and scaled != png  # same shape, other counts written on it
-    charts._CACHE.clear()
+    charts._cache().clear()
     assert charts.funnel(stages, [1000, 500, None]) == png
 
 
 def test_empty_charts_are_still_images():
     for png in (charts.leaderboard([], []), charts.funnel([], [])):
         assert Image.open(io.BytesIO(png)).format == "PNG"
-    assert charts._CACHE == {}
+    assert charts._cache() == {}
 
 
 def test_the_cache_of_drawn_charts_is_bounded(monkeypatch):
     monkeypatch.setattr(charts, "CACHE_SIZE", 3)
     for n in range(1, 7):
         charts.leaderboard([f"r{i}" for i in range(n)], [50] * n)
-    assert [k[1] for k in charts._CACHE] == [4, 5, 6]  # the least recently used went first
+    assert [k[1] for k in charts._cache()] == [4, 5, 6]  # the least recently used went first
+
+
+def test_threads_drawing_at_once_each_get_their_own_charts():
+    teams = [
+        ([f"rep {t}-{i}" for i in range(8)], [10 * t + 5 * i for i in range(8)]) for t in range(4)
+    ]
+    expected = [charts.leaderboard(*team) for team in teams]
+
+    def draw(t):
+        return [charts.leaderboard(*teams[t]) for _ in range(20)]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(draw, range(4)))
+    for t, pngs in enumerate(results):
+        assert all(png == expected[t] for png in pngs), f"team {t} got another team's chart"

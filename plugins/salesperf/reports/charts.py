@@ -3,7 +3,7 @@
 Rendering speed matters (every rep gets a trend chart, every manager a leaderboard and a
 funnel): these charts draw their axes once and then only blit the bars, names and numbers
 onto the cached background; the trend chart once per run, the leaderboard and the funnel
-once per shape (bar count, label width, axis), kept in a small per-process cache.
+once per shape (bar count, label width, axis), kept in a small cache per thread.
 Chart text stays language-neutral (months as ``2026-10``, numbers, rank numbers) unless a
 CJK font is installed, so no label ever renders as empty boxes.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import threading
 
 import matplotlib
 
@@ -147,20 +148,30 @@ class _Blitted:
         return _buffer_png(self.fig)
 
 
-# Drawn charts kept per process, least recently used dropped first (about 2 MB each for a
-# team of ten: 64 MB at most).
-_CACHE: dict[tuple, _Blitted] = {}
 CACHE_SIZE = 32
 SCORE_MAX = 150.0
+_LOCAL = threading.local()
+
+
+def _cache() -> dict[tuple, _Blitted]:
+    """This thread's drawn charts, least recently used first (about 2 MB each for a team of
+    ten: 64 MB at most). One per thread: a figure drawn from two threads at once mixes
+    their bars."""
+    try:
+        return _LOCAL.charts
+    except AttributeError:
+        _LOCAL.charts = {}
+        return _LOCAL.charts
 
 
 def _cached(key: tuple, build) -> _Blitted:
-    chart = _CACHE.pop(key, None)
+    cache = _cache()
+    chart = cache.pop(key, None)
     if chart is None:
         chart = build()
-        while len(_CACHE) >= CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = chart
+        while len(cache) >= CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+    cache[key] = chart
     return chart
 
 
