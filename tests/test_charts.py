@@ -119,3 +119,24 @@ def test_threads_drawing_at_once_each_get_their_own_charts():
         results = list(pool.map(draw, range(4)))
     for t, pngs in enumerate(results):
         assert all(png == expected[t] for png in pngs), f"team {t} got another team's chart"
+
+
+def _dark_pixels_right_of_centre(png: bytes) -> int:
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    w, h = img.size
+    px = img.load()
+    return sum(
+        1
+        for x in range(w // 2, w)
+        for y in range(h)
+        if max(px[x, y]) < 200 and max(px[x, y]) - min(px[x, y]) < 12  # grey ink, not blue
+    )
+
+
+def test_a_funnel_stage_too_narrow_for_its_count_writes_it_beside_the_bar():
+    stages = ["lead", "won"]
+    wide = charts.funnel(stages, [1000, 800])
+    assert _dark_pixels_right_of_centre(wide) == 0  # both counts white, on their bars
+    narrow = charts.funnel(stages, [1000, 3])
+    assert _dark_pixels_right_of_centre(narrow) > 10  # the 3 drawn dark, beside its bar
+    assert charts.funnel(stages, [1000, 800]) == wide  # and back on the bar next time

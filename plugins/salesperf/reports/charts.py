@@ -25,6 +25,7 @@ from matplotlib.transforms import ScaledTranslation  # noqa: E402
 from PIL import Image  # noqa: E402
 
 BLUE, RED, GREY, GREEN = "#4e79a7", "#e15759", "#9a9a9a", "#59a14f"
+DARK = "#333333"
 DPI = 80
 
 
@@ -270,10 +271,19 @@ class _Funnel(_Blitted):
 
     def render(self, entries: list[float]) -> bytes:
         top = max(entries + [1.0])
+        axes_px = self.ax.bbox.width
         for bar, text, w in zip(self.bars, self.numbers, entries, strict=True):
-            bar.set_x((1 - w / top) / 2)
-            bar.set_width(w / top)
-            text.set_text(f"{w:,.0f}")
+            share = w / top
+            bar.set_x((1 - share) / 2)
+            bar.set_width(share)
+            number = f"{w:,.0f}"
+            text.set_text(number)
+            # White on the bar where it fits (about 6 px a character at size 8), else dark,
+            # just right of the bar: a stage with few entries still shows its count.
+            if share * axes_px >= 6 * len(number) + 8:
+                text.set(x=0.5, ha="center", color="white")
+            else:
+                text.set(x=0.5 + share / 2 + 0.01, ha="left", color=DARK)
         return self._draw([*self.bars, *self.numbers])
 
 
