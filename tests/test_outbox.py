@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email
+import email.headerregistry
 import email.policy
+import re
 
 import pytest
 
@@ -151,3 +153,40 @@ def test_smtp_settings_from_airflow_uri_hide_password(monkeypatch):
     secret = outbox.SmtpSettings.from_uri("smtp://user:s3cr%40t@mail.test:587?disable_ssl=true")
     assert (secret.password, secret.port, secret.use_starttls) == ("s3cr@t", 587, True)
     assert "s3cr" not in repr(secret) and "s3cr" not in secret.describe()
+
+
+def _full_message(policy) -> bytes:
+    """A report-shaped message (non-ASCII, long headers, every part kind) as bytes."""
+    msg = outbox.EmailMessage(policy=policy)
+    msg["Subject"] = "2026年10月 团队月度报告 · North China Team 3 " * 3
+    msg["From"] = "reports@salesperf.local"
+    msg["To"] = [outbox.address("张三", "zhang@example.com")]
+    msg["Cc"] = [outbox.address(f"Manager {i}", f"m{i}@example.com") for i in range(6)]
+    msg["Message-ID"] = "<fixed@salesperf.local>"
+    msg.set_content("你好\n" + "plain line\n" * 40)
+    msg.add_alternative("<p>" + "你好 html " * 400 + "</p>", subtype="html")
+    msg.get_payload()[1].add_related(
+        b"\x89PNG" + bytes(range(256)) * 40, "image", "png", cid="<c@x>"
+    )
+    msg.add_attachment(b"PK" * 3000, "application", "zip", filename="团队.xlsx")
+    body = msg.as_bytes(policy=policy)
+    return re.sub(rb"=+_?\d+==", b"BOUNDARY", body)
+
+
+def test_the_outbox_policy_writes_what_the_standard_smtp_policy_writes():
+    """Header classes are made once per name (the standard registry makes one per header
+    parsed); the bytes of a message do not change."""
+    assert _full_message(outbox.SMTP_POLICY) == _full_message(email.policy.SMTP)
+    registry = outbox.SMTP_POLICY.header_factory
+    assert registry["Subject"] is registry["subject"]
+    assert (
+        email.policy.SMTP.header_factory["Subject"]
+        is not email.policy.SMTP.header_factory["Subject"]
+    )
+
+
+def test_a_header_mapped_to_another_type_is_not_served_from_the_cache():
+    registry = outbox.HeaderClasses()
+    assert issubclass(registry["X-Kind"], email.headerregistry.UnstructuredHeader)
+    registry.map_to_type("X-Kind", email.headerregistry.AddressHeader)
+    assert issubclass(registry["X-Kind"], email.headerregistry.AddressHeader)

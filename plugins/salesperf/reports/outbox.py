@@ -28,9 +28,9 @@ import ssl
 import sys
 import time
 from dataclasses import dataclass, field
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTP
 from email.utils import make_msgid
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -61,6 +61,33 @@ def address(name: str | None, email: str) -> Address:
         raise ValueError(f"invalid e-mail address {addr!r}")
     local, _, domain = addr.rpartition("@")
     return Address(display_name=clean_header(name), username=local, domain=domain)
+
+
+class HeaderClasses(HeaderRegistry):
+    """The standard header registry, with each header's class made once.
+
+    ``HeaderRegistry`` builds a new class (``type(...)``) for every header it parses, about
+    25 an e-mail, a fifth of the time spent building and serialising one; the classes are
+    the same every time, so they are kept here by header name."""
+
+    def __init__(self, *args, **kwargs):
+        self._classes: dict[str, type] = {}
+        super().__init__(*args, **kwargs)
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+    def map_to_type(self, name: str, cls: type) -> None:
+        self._classes.pop(name.lower(), None)
+        super().map_to_type(name, cls)
+
+
+# Every message is built and serialised with it: the standard SMTP policy (CRLF line ends).
+SMTP_POLICY = SMTP.clone(header_factory=HeaderClasses())
 
 
 def new_message(
