@@ -140,3 +140,23 @@ def test_a_funnel_stage_too_narrow_for_its_count_writes_it_beside_the_bar():
     narrow = charts.funnel(stages, [1000, 3])
     assert _dark_pixels_right_of_centre(narrow) > 10  # the 3 drawn dark, beside its bar
     assert charts.funnel(stages, [1000, 800]) == wide  # and back on the bar next time
+
+
+def test_the_trend_chart_shows_each_reps_months_not_the_last_reps():
+    months = ["26-05", "26-06", "26-07"]
+    chart = charts.TrendChart(months)
+    first = chart.render([1.5, 0.2, None])
+    second = chart.render([0.4, 1.0, 0.8])
+    assert second != first
+    assert charts.TrendChart(months).render([0.4, 1.0, 0.8]) == second
+    img = Image.open(io.BytesIO(second)).convert("RGB")
+    px = img.load()
+    heights = []  # blue pixels per bar, left to right: 0.4 : 1.0 : 0.8
+    for x in range(img.size[0]):
+        column = sum(1 for y in range(img.size[1]) if px[x, y] == BLUE)
+        if column and (not heights or heights[-1][0] != x - 1):
+            heights.append([x, column])
+        elif column:
+            heights[-1] = [x, max(heights[-1][1], column)]
+    tall = [h for _, h in heights if h > 2]
+    assert tall == [pytest.approx(tall[1] * r, abs=2) for r in (0.4, 1.0, 0.8)]

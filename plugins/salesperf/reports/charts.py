@@ -102,7 +102,22 @@ def _buffer_png(fig: Figure) -> bytes:
     return out.getvalue()
 
 
-class TrendChart:
+class _Blitted:
+    """A chart whose axes, ticks and fixed labels are drawn once; each call only restores
+    that background and draws its animated artists (bars, names, numbers) onto it."""
+
+    def _freeze(self) -> None:
+        self.fig.canvas.draw()
+        self.background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+
+    def _draw(self, artists) -> bytes:
+        self.fig.canvas.restore_region(self.background)
+        for artist in artists:
+            self.ax.draw_artist(artist)
+        return _buffer_png(self.fig)
+
+
+class TrendChart(_Blitted):
     """Monthly attainment (bars, % of target, 0-150 %) with a 100 % line; one per run."""
 
     YMAX = 150.0
@@ -120,33 +135,14 @@ class TrendChart:
         ax.set_ylim(0, self.YMAX)
         ax.set_yticks([0, 50, 100, 150], ["0%", "50%", "100%", "150%"])
         self.fig.tight_layout()
-        self.fig.canvas.draw()
-        self.background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        self._freeze()
 
     def render(self, attainment: list[float | None]) -> bytes:
         vals = [min(float(v) * 100, self.YMAX) if v is not None else 0.0 for v in attainment]
-        self.fig.canvas.restore_region(self.background)
         for bar, v in zip(self.bars, vals, strict=True):
             bar.set_height(v)
-            self.ax.draw_artist(bar)
         self.line.set_ydata(vals)
-        self.ax.draw_artist(self.line)
-        return _buffer_png(self.fig)
-
-
-class _Blitted:
-    """A chart whose axes, ticks and fixed labels are drawn once; each call only restores
-    that background and draws its animated artists (bars, names, numbers) onto it."""
-
-    def _freeze(self) -> None:
-        self.fig.canvas.draw()
-        self.background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
-
-    def _draw(self, artists) -> bytes:
-        self.fig.canvas.restore_region(self.background)
-        for artist in artists:
-            self.ax.draw_artist(artist)
-        return _buffer_png(self.fig)
+        return self._draw([*self.bars, self.line])
 
 
 CACHE_SIZE = 32
