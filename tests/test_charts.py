@@ -25,9 +25,12 @@ def empty_cache():
     charts._cache().clear()
 
 
-def _bars(png: bytes, colours=(BLUE, RED)) -> list[tuple[int, int, tuple]]:
-    """(first x, length, colour) of each horizontal bar, top to bottom."""
+def _bars(png: bytes, colours=(BLUE, RED), vertical=False) -> list[tuple[int, int, tuple]]:
+    """(first x, length, colour) of each horizontal bar, top to bottom; with ``vertical``,
+    (first y from the top, height, colour) of each vertical bar, left to right."""
     img = Image.open(io.BytesIO(png)).convert("RGB")
+    if vertical:
+        img = img.transpose(Image.Transpose.TRANSPOSE)
     w, h = img.size
     px = img.load()
     bars, in_bar = [], False
@@ -149,14 +152,5 @@ def test_the_trend_chart_shows_each_reps_months_not_the_last_reps():
     second = chart.render([0.4, 1.0, 0.8])
     assert second != first
     assert charts.TrendChart(months).render([0.4, 1.0, 0.8]) == second
-    img = Image.open(io.BytesIO(second)).convert("RGB")
-    px = img.load()
-    heights = []  # blue pixels per bar, left to right: 0.4 : 1.0 : 0.8
-    for x in range(img.size[0]):
-        column = sum(1 for y in range(img.size[1]) if px[x, y] == BLUE)
-        if column and (not heights or heights[-1][0] != x - 1):
-            heights.append([x, column])
-        elif column:
-            heights[-1] = [x, max(heights[-1][1], column)]
-    tall = [h for _, h in heights if h > 2]
+    tall = [height for _, height, _ in _bars(second, (BLUE,), vertical=True)]  # 0.4 : 1 : 0.8
     assert tall == [pytest.approx(tall[1] * r, abs=2) for r in (0.4, 1.0, 0.8)]
