@@ -239,7 +239,7 @@ def leaderboard(names: list[str], scores: list[float], highlight: int | None = N
     values = [float(s or 0) for s in scores]
     xlim = _score_axis(values)
     # Label widths rounded up to 4 characters: a little more margin, far fewer figures.
-    widest = -(-_widest(labels) // 4) * 4
+    widest = math.ceil(_widest(labels) / 4) * 4
     chart = _cached(
         ("leaderboard", len(labels), widest, xlim), lambda: _Leaderboard(len(labels), widest, xlim)
     )
