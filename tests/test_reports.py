@@ -327,6 +327,32 @@ def test_team_report_has_only_the_team_and_a_correct_xlsx(shared_marts, tmp_path
     assert '\'=HYPERLINK("http://evil")' in cells
 
 
+def test_team_report_says_which_plans_are_overdue_in_both_parts(marts, tmp_path):
+    """The team report lists every plan not closed, overdue ones included: each line says
+    where the plan stands, in the text part as in the HTML, and the Chinese heading does not
+    call them all 进行中 (in progress). Seen in the demo: a plan overdue since 2025-11 listed
+    under 进行中的改进计划 with no status in the text part."""
+    for rid, mgr in (("r1", "m1"), ("r4", "m2")):
+        marts.execute(
+            "insert into marts.fct_improvement_plans values (%s,%s,%s,'revenue',1,2,"
+            "'coaching','拜访计划','Visit plan','2025-10-01','2025-11-30','overdue',null)",
+            (f"late-{rid}", rid, mgr),
+        )
+    msgs = {
+        m["To"].addresses[0].addr_spec: m for m in _dry(marts, "team_report", "2026-09", tmp_path)
+    }
+    for addr, overdue, open_ in (
+        ("m1@example.com", "已逾期", "待开始"),
+        ("m2@example.com", "overdue", "open"),
+    ):
+        msg = msgs[addr]
+        for part in ("plain", "html"):
+            body = msg.get_body((part,)).get_content()
+            assert overdue in body and open_ in body, (addr, part)
+    zh_text = msgs["m1@example.com"].get_body(("plain",)).get_content()
+    assert "进行中的改进计划" not in zh_text and "未结的改进计划" in zh_text
+
+
 def test_reward_cc_manager_pacing_levels_weekly_quarterly(shared_marts, tmp_path):
     rewards = _dry(shared_marts, "reward", "2026-09", tmp_path)
     assert len(rewards) == len(REPS)

@@ -60,7 +60,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_at_risk": "本月没有进度落后的销售。",
         "pace": "进度比",
         "expected": "应达进度",
-        "open_plans": "进行中的改进计划",
+        "open_plans": "未结的改进计划",
         "team_rewards": "团队奖励",
         "attachment_note": "附件为团队明细数据（Excel）。",
         "reward_subject": "恭喜！您获得了奖励：{title}",
@@ -245,7 +245,7 @@ ACTIVITY_LABELS = {
 
 STATUS_LABELS = {
     "zh_CN": {
-        "open": "进行中",
+        "open": "待开始",
         "in_progress": "进行中",
         "done": "已完成",
         "completed": "已完成",
