@@ -154,3 +154,32 @@ def test_the_trend_chart_shows_each_reps_months_not_the_last_reps():
     assert charts.TrendChart(months).render([0.4, 1.0, 0.8]) == second
     tall = [height for _, height, _ in _bars(second, (BLUE,), vertical=True)]  # 0.4 : 1 : 0.8
     assert tall == [pytest.approx(tall[1] * r, abs=2) for r in (0.4, 1.0, 0.8)]
+
+
+def _red_columns(png: bytes) -> list[tuple[int, int]]:
+    """(first x, last x) of each run of image columns holding a pixel of the line's red (or
+    of its anti-aliased edge: red well above green and blue)."""
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    w, h = img.size
+    px = img.load()
+
+    def reddish(p):
+        return p[0] - max(p[1], p[2]) > 40
+
+    cols = [x for x in range(w) if any(reddish(px[x, y]) for y in range(h))]
+    runs: list[tuple[int, int]] = []
+    for x in cols:
+        if runs and x == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], x)
+        else:
+            runs.append((x, x))
+    return runs
+
+
+def test_a_month_without_attainment_is_a_gap_not_a_zero():
+    """No target (attainment None) is not 0 % of it: the line stops at that month instead of
+    dropping to the axis, so the two read differently. Before, both were drawn as 0."""
+    chart = charts.TrendChart(["26-05", "26-06", "26-07"])
+    assert len(_red_columns(chart.render([1.0, 0.0, 0.5]))) == 1  # one line through 0 %
+    # the middle month has no point and no segment: two markers, apart
+    assert len(_red_columns(chart.render([1.0, None, 0.5]))) == 2

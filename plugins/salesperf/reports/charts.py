@@ -138,9 +138,11 @@ class TrendChart(_Blitted):
         self._freeze()
 
     def render(self, attainment: list[float | None]) -> bytes:
-        vals = [min(float(v) * 100, self.YMAX) if v is not None else 0.0 for v in attainment]
+        """A month without attainment (no target) has no bar and no point: the line breaks
+        there instead of dropping to 0 %, which is what a month with nothing won shows."""
+        vals = [min(float(v) * 100, self.YMAX) if v is not None else math.nan for v in attainment]
         for bar, v in zip(self.bars, vals, strict=True):
-            bar.set_height(v)
+            bar.set_height(0.0 if math.isnan(v) else v)
         self.line.set_ydata(vals)
         return self._draw([*self.bars, self.line])
 
