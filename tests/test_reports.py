@@ -87,7 +87,8 @@ def _create_marts(conn) -> None:
         create table staging.stg_crm__activities (activity_id text, activity_type text,
             owner_id text, occurred_at timestamptz);
         create table marts.fct_quarterly_review (quarter_start date, share_at_target numeric,
-            target_verdict text, reward_cost numeric);
+            target_verdict text, reward_cost numeric, top_grade_share numeric,
+            kpis_not_separating text);
         create table marts.fct_quarterly_recommendations (recommendation_id text,
             quarter_start date, text_zh text, text_en text);
     """)
@@ -325,6 +326,57 @@ def test_team_report_has_only_the_team_and_a_correct_xlsx(shared_marts, tmp_path
         for c in r
     ]
     assert '\'=HYPERLINK("http://evil")' in cells
+
+
+def test_funnel_stages_are_named_in_the_readers_language(marts, tmp_path):
+    """Stage codes (closed_lost) are the marts' values, not words for a reader: the weekly
+    e-mail's pipeline moves and the team report's funnel name them in the recipient's
+    language; a stage outside the six canonical ones keeps its code, spaced. Seen in the
+    demo: a Chinese rep read "-> closed_lost"."""
+    marts.execute(
+        "update marts.fct_stage_transitions set stage = 'closed_lost' where owner_id = 'r1';"
+        "update marts.fct_stage_transitions set stage = 'closed_won' where owner_id = 'r4';"
+        "update marts.fct_funnel_monthly set funnel_stage = 'closed_won' where funnel_stage = 'won'"
+    )
+    weekly = {
+        m["To"].addresses[0].addr_spec: m for m in _dry(marts, "weekly", "2026-09-21", tmp_path)
+    }
+    team = {
+        m["To"].addresses[0].addr_spec: m for m in _dry(marts, "team_report", "2026-09", tmp_path)
+    }
+    for msg, words, code in (
+        (weekly["r1@example.com"], ["输单"], "closed_lost"),
+        (weekly["r4@example.com"], ["Closed won"], "closed_won"),
+        (team["m1@example.com"], ["赢单", "qualified"], "closed_won"),
+        (team["m2@example.com"], ["Closed won", "qualified"], "closed_won"),
+    ):
+        for part in ("plain", "html"):
+            body = msg.get_body((part,)).get_content()
+            assert all(w in body for w in words) and code not in body, (msg["To"], part)
+
+
+def test_quarterly_review_names_kpis_and_says_what_the_grade_share_is(marts, tmp_path):
+    """The review lists the KPIs that stopped separating reps by name, not by code, and its
+    grade line is the share in the most common grade (max over grades), which the label
+    called the top grade: a manager read 37 % of reps in S where S had 15 %."""
+    marts.execute(
+        "update marts.fct_quarterly_review set top_grade_share = 0.37, "
+        "kpis_not_separating = 'csat_avg, pipeline_created, my_new_kpi'"
+    )
+    msgs = {
+        m["To"].addresses[0].addr_spec: m for m in _dry(marts, "quarterly", "2026-Q3", tmp_path)
+    }
+    for addr, words in (
+        ("m1@example.com", ["客户满意度, 新增商机金额, my new kpi", "人数最多的等级占比"]),
+        (
+            "m2@example.com",
+            ["Customer satisfaction, Pipeline created, my new kpi", "most common grade"],
+        ),
+    ):
+        for part in ("plain", "html"):
+            body = msgs[addr].get_body((part,)).get_content()
+            assert all(w in body for w in words), (addr, part)
+            assert "csat_avg" not in body and "top grade" not in body and "最高等级" not in body
 
 
 def test_team_report_says_which_plans_are_overdue_in_both_parts(marts, tmp_path):

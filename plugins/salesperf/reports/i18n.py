@@ -243,6 +243,26 @@ ACTIVITY_LABELS = {
     },
 }
 
+# The canonical funnel stages of the marts (seed stage_order, column funnel_stage).
+STAGE_LABELS = {
+    "zh_CN": {
+        "prospecting": "初步接洽",
+        "qualification": "需求确认",
+        "proposal": "方案报价",
+        "negotiation": "商务谈判",
+        "closed_won": "赢单",
+        "closed_lost": "输单",
+    },
+    "en": {
+        "prospecting": "Prospecting",
+        "qualification": "Qualification",
+        "proposal": "Proposal",
+        "negotiation": "Negotiation",
+        "closed_won": "Closed won",
+        "closed_lost": "Closed lost",
+    },
+}
+
 STATUS_LABELS = {
     "zh_CN": {
         "open": "待开始",
@@ -266,7 +286,7 @@ STATUS_LABELS = {
 REVIEW_LABELS = {
     "reps_scored": ("参与考核人数", "Reps appraised"),
     "avg_total_score": ("平均综合得分", "Average total score"),
-    "top_grade_share": ("最高等级占比", "Share in the top grade"),
+    "top_grade_share": ("人数最多的等级占比", "Share in the most common grade"),
     "share_at_target": ("达成目标的销售占比", "Share of reps at target"),
     "share_far_above_target": ("大幅超额完成占比", "Share far above target"),
     "target_verdict": ("目标难度评估", "Target difficulty verdict"),
@@ -328,6 +348,10 @@ class Lang:
 
     def activity(self, name: str) -> str:
         return ACTIVITY_LABELS[self.locale].get(name, str(name))
+
+    def stage(self, name: str | None) -> str:
+        """A funnel stage in words; a stage outside the canonical six keeps its code."""
+        return STAGE_LABELS[self.locale].get(str(name), str(name or "").replace("_", " "))
 
     def status(self, name: str | None) -> str:
         return STATUS_LABELS[self.locale].get(str(name), str(name or ""))

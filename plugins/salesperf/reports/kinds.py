@@ -405,7 +405,7 @@ def team_report(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
             ],
             "funnel": [
                 {
-                    "stage": f["funnel_stage"],
+                    "stage": L.stage(f["funnel_stage"]),
                     "entries": L.num(f.get("entries")),
                     "conversion": L.pct(f.get("conversion_rate"), 1),
                     "win_rate": L.pct(f.get("win_rate_count"), 1),
@@ -445,8 +445,14 @@ def team_report(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
             )
         }
         if fun:
+            en = Lang("en")
             images["funnel"] = charts.funnel(
-                [f["funnel_stage"] for f in fun], [f.get("entries") for f in fun]
+                # in English where the chart has no font for the reader's words
+                [
+                    charts.label(L.stage(f["funnel_stage"]), en.stage(f["funnel_stage"]))
+                    for f in fun
+                ],
+                [f.get("entries") for f in fun],
             )
         r = render("team_report", L, ctx, images)
         r.attachments.append(
@@ -719,7 +725,7 @@ def weekly(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
                 {
                     "opp": m["opportunity_id"],
                     "account": m.get("account_name") or "",
-                    "stage": m["stage"],
+                    "stage": L.stage(m["stage"]),
                     "at": L.date(m["entered_at"]),
                     "amount": L.money(m.get("amount_company")),
                 }
@@ -822,7 +828,7 @@ REVIEW_METRICS = [
     ("share_at_target", "pct"),
     ("share_far_above_target", "pct"),
     ("target_verdict", "text"),
-    ("kpis_not_separating", "text"),
+    ("kpis_not_separating", "kpis"),  # codes, comma-separated
     ("plan_completion_rate", "pct"),
     ("plan_goal_met_rate", "pct"),
     ("plan_avg_relative_effect", "pct"),
@@ -844,8 +850,12 @@ def _review_rows(row: dict, L: Lang) -> list[tuple[str, str]]:
         if col not in row:
             continue
         v = row[col]
-        if fmt == "text":
-            value = "–" if v in (None, "") else L.verdict(str(v))
+        if v in (None, "") and fmt in ("text", "kpis"):
+            value = "–"
+        elif fmt == "text":
+            value = L.verdict(str(v))
+        elif fmt == "kpis":
+            value = ", ".join(L.kpi(k.strip()) for k in str(v).split(","))
         elif fmt == "money":
             value = L.money(v)
         elif fmt.startswith("pct"):
