@@ -191,6 +191,26 @@ def test_quarterly_review_has_recommendations(demo):
     assert all(n > 0 for n in review)
 
 
+def test_recommendations_name_kpis_by_their_scorecard_labels(demo):
+    """A manager reads 客户满意度 / Customer satisfaction, not csat_avg: a recommendation about
+    a KPI names it by the label of seed kpi_scorecard, in each language."""
+    recs = rows(
+        demo,
+        """
+        select c.subject, c.text_zh, c.text_en, s.label_zh, s.label_en, k.kpi_label_en
+        from marts.fct_quarterly_recommendations c
+        join config.kpi_scorecard s on s.kpi = c.subject
+        join marts.fct_quarterly_kpi_review k
+          on k.quarter_start = c.quarter_start and k.kpi = c.subject
+        where c.topic = 'kpi_not_separating'
+        """,
+    )
+    assert recs  # the demo has KPIs that stop separating reps
+    for code, text_zh, text_en, label_zh, label_en, kpi_label_en in recs:
+        assert label_zh in text_zh and label_en in text_en and kpi_label_en == label_en
+        assert code not in text_zh and code not in text_en
+
+
 def test_maven_without_targets_renormalises_and_says_so(maven):
     summary = rows(
         maven,

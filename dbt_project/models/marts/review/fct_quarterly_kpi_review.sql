@@ -20,6 +20,8 @@ per_kpi as (
     select
         scores.period_start as quarter_start,
         scores.kpi,
+        max(scores.kpi_label_zh) as kpi_label_zh,
+        max(scores.kpi_label_en) as kpi_label_en,
         max(scores.method) as method,
         count(*) filter (where scores.has_data) as reps_with_data,
         count(*) as reps,

@@ -31,9 +31,9 @@ findings as (
     from review where target_verdict = 'no_targets'
     union all
     select quarter_start, 'kpi_not_separating', kpi, 'medium',
-        '指标 ' || kpi || ' 已无法区分优秀与待改进的销售（前半 ' || {{ fmt_num('top_half_avg_score', 1) }}
+        '指标 ' || coalesce(kpi_label_zh, kpi) || ' 已无法区分优秀与待改进的销售（前半 ' || {{ fmt_num('top_half_avg_score', 1) }}
         || ' 分，后半 ' || {{ fmt_num('bottom_half_avg_score', 1) }} || ' 分）：降低其权重或调整评分方法。',
-        'KPI ' || kpi || ' no longer separates strong from weak performers (top half '
+        'KPI ' || coalesce(kpi_label_en, kpi) || ' no longer separates strong from weak performers (top half '
         || {{ fmt_num('top_half_avg_score', 1) }} || ' vs bottom half '
         || {{ fmt_num('bottom_half_avg_score', 1) }} || ' points): lower its weight or change how it is scored.'
     from kpi_review where separates = false
