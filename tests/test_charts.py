@@ -183,3 +183,16 @@ def test_a_month_without_attainment_is_a_gap_not_a_zero():
     assert len(_red_columns(chart.render([1.0, 0.0, 0.5]))) == 1  # one line through 0 %
     # the middle month has no point and no segment: two markers, apart
     assert len(_red_columns(chart.render([1.0, None, 0.5]))) == 2
+
+
+def test_pacing_bars_carry_the_names_they_are_given():
+    """The pacing chart's bars are labelled in the reader's words (the report passes them);
+    a name the installed fonts cannot draw falls back to the English code."""
+    values = (100.0, 80.0, 60.0, 90.0)
+    english = charts.pacing(*values)
+    assert (
+        charts.pacing(*values, names=["Target", "Expected to date", "Actual", "Projected finish"])
+        != english
+    )
+    if not charts.cjk_font():
+        assert charts.pacing(*values, names=["目标", "应达进度", "实际", "预计完成"]) == english

@@ -20,7 +20,7 @@ import pytest
 from salesperf import warehouse as wh
 from salesperf.landing.migrations import migrate
 from salesperf.mailcatcher import MailCatcher
-from salesperf.reports import data, kinds, outbox
+from salesperf.reports import charts, data, kinds, outbox
 from salesperf.reports.run import run
 
 M = dt.date(2026, 9, 1)
@@ -377,6 +377,17 @@ def test_quarterly_review_names_kpis_and_says_what_the_grade_share_is(marts, tmp
             body = msgs[addr].get_body((part,)).get_content()
             assert all(w in body for w in words), (addr, part)
             assert "csat_avg" not in body and "top grade" not in body and "最高等级" not in body
+
+
+def test_pacing_chart_is_labelled_in_the_readers_language(marts, tmp_path, monkeypatch):
+    """Seen in the demo: a Chinese rep's pacing chart said target / expected / actual."""
+    drawn, real = [], charts.pacing
+    monkeypatch.setattr(
+        charts, "pacing", lambda *a, **kw: drawn.append(kw["names"]) or real(*a, **kw)
+    )
+    msgs = _dry(marts, "pacing", "2026-09", tmp_path)
+    assert len(drawn) == len(msgs) and ["目标", "应达进度", "实际", "预计完成"] in drawn
+    assert ["Target", "Expected to date", "Actual", "Projected finish"] in drawn
 
 
 def test_team_report_says_which_plans_are_overdue_in_both_parts(marts, tmp_path):

@@ -14,6 +14,7 @@ import functools
 import io
 import math
 import threading
+from collections.abc import Sequence
 
 import matplotlib
 
@@ -297,13 +298,23 @@ def funnel(stages: list[str], entries: list[int]) -> bytes:
     return chart.render([float(e or 0) for e in entries])
 
 
-def pacing(target: float, expected: float, actual: float, projected: float | None) -> bytes:
+PACING_NAMES = ("target", "expected", "actual", "projected")
+
+
+def pacing(
+    target: float,
+    expected: float,
+    actual: float,
+    projected: float | None,
+    names: Sequence[str] = PACING_NAMES,
+) -> bytes:
+    """Target, expected to date, actual and projected finish as bars; ``names`` labels
+    them in that order (the reader's words)."""
     fig, ax = _figure(5.2, 1.6)
     vals = [float(target or 0), float(expected or 0), float(actual or 0)]
-    names = ["target", "expected", "actual"]
     if projected is not None:
         vals.append(float(projected))
-        names.append("projected")
+    names = [label(n, d) for n, d in zip(names, PACING_NAMES, strict=True)][: len(vals)]
     colors = [GREY, GREY, RED if vals[2] < vals[1] else GREEN, BLUE][: len(vals)]
     y = list(range(len(vals)))[::-1]
     ax.barh(y, vals, color=colors)

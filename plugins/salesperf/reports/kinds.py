@@ -636,8 +636,9 @@ def pacing(conn, period: str | None = None, skip: Skip = _no_skip) -> Iterator[O
             },
         }
         png = charts.pacing(
-            p["target"], p["expected_to_date"], p["actual"], p.get("projected_finish")
-        )
+            p["target"], p["expected_to_date"], p["actual"], p.get("projected_finish"),
+            names=[L.t(k) for k in charts.PACING_NAMES],
+        )  # fmt: skip
         r = render("pacing", L, ctx, {"pacing": png})
         cc = _manager_cc(people, person) if team is None else []
         msg = to_message(r, to=_addr(person), cc=cc, lang=L)
