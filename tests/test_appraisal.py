@@ -216,7 +216,7 @@ def test_maven_without_targets_renormalises_and_says_so(maven):
         maven,
         """
         select count(*), count(total_score), count(*) filter (where weights_renormalised),
-               count(*) filter (where note like 'No target for revenue.%%'),
+               count(*) filter (where note like 'No target for Revenue.%%'),
                count(*) filter (where note_zh like '%%没有目标%%'),
                count(distinct grade)
         from marts.fct_appraisal_summary where period_type = 'quarter'

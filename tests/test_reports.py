@@ -390,6 +390,35 @@ def test_pacing_chart_is_labelled_in_the_readers_language(marts, tmp_path, monke
     assert ["Target", "Expected to date", "Actual", "Projected finish"] in drawn
 
 
+def test_appraisal_says_which_kpis_were_left_out_in_both_parts(marts, tmp_path):
+    """A renormalised total says why, in the text part as in the HTML: the summary's note
+    (which KPIs, no data or too small a sample), after a general line that covers both
+    reasons. Seen in the demo: a rep whose customer satisfaction had a sample too small
+    read 'some KPIs had no data' in the text part, and nothing more."""
+    marts.execute(
+        "update marts.fct_appraisal_summary set weights_renormalised = true,"
+        " note = 'Sample below the minimum for Customer satisfaction.',"
+        " note_zh = '以下指标样本量不足：客户满意度。' where period_type = 'month'"
+    )
+    msgs = {
+        m["To"].addresses[0].addr_spec: m
+        for m in _dry(marts, "monthly_appraisal", "2026-09", tmp_path)
+    }
+    for addr, words in (
+        ("r1@example.com", ["无数据或样本量不足", "以下指标样本量不足：客户满意度。"]),
+        (
+            "r4@example.com",
+            [
+                "no data or too small a sample",
+                "Sample below the minimum for Customer satisfaction.",
+            ],
+        ),
+    ):
+        for part in ("plain", "html"):
+            body = msgs[addr].get_body((part,)).get_content()
+            assert all(w in body for w in words), (addr, part)
+
+
 def test_team_report_says_which_plans_are_overdue_in_both_parts(marts, tmp_path):
     """The team report lists every plan not closed, overdue ones included: each line says
     where the plan stands, in the text part as in the HTML, and the Chinese heading does not

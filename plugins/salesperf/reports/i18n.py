@@ -29,7 +29,7 @@ TEXT: dict[str, dict[str, str]] = {
         "grade": "等级",
         "rank_team": "团队排名",
         "rank_company": "公司排名",
-        "renormalised": "注：部分指标本月无数据，权重已按其余指标重新分配。",
+        "renormalised": "注：部分指标本月无数据或样本量不足，权重已按其余指标重新分配。",
         "trend": "近 6 个月目标达成率",
         "month": "月份",
         "revenue": "销售额",
@@ -122,7 +122,10 @@ TEXT: dict[str, dict[str, str]] = {
         "grade": "Grade",
         "rank_team": "Rank in team",
         "rank_company": "Rank in company",
-        "renormalised": "Note: some KPIs had no data this month; their weight was spread over the others.",
+        "renormalised": (
+            "Note: some KPIs had no data or too small a sample this month; "
+            "their weight was spread over the others."
+        ),
         "trend": "Target attainment, last 6 months",
         "month": "Month",
         "revenue": "Revenue",

@@ -9,6 +9,11 @@ grade_bands as (
     select * from {{ ref('grade_bands') }}
 ),
 
+-- the notes name KPIs as readers know them (the scorecard's labels), the lists stay codes
+labels as (
+    select kpi as label_kpi, label_en, label_zh from {{ ref('kpi_scorecard') }}
+),
+
 totals as (
     select
         rep_id,
@@ -33,8 +38,19 @@ totals as (
         ) as kpis_without_actual,
         string_agg(kpi, ', ' order by kpi) filter (
             where has_data and below_min_sample
-        ) as kpis_below_min_sample
+        ) as kpis_below_min_sample,
+        {%- for lang, sep in [('en', ', '), ('zh', '、')] %}
+        {%- for name, cond in [
+            ('without_target', "missing_reason = 'no_target'"),
+            ('without_actual', "missing_reason = 'no_data'"),
+            ('below_min_sample', 'has_data and below_min_sample'),
+        ] %}
+        string_agg(coalesce(label_{{ lang }}, kpi), '{{ sep }}' order by kpi)
+            filter (where {{ cond }}) as named_{{ name }}_{{ lang }}{{ ',' if not loop.last }}
+        {%- endfor %}{{ ',' if not loop.last }}
+        {%- endfor %}
     from kpi_scores
+    left join labels on labels.label_kpi = kpi_scores.kpi
     group by rep_id, period_type, period_start
 ),
 
@@ -70,11 +86,11 @@ select
     nullif(concat_ws(' ',
         case when kpis_scored = 0 then 'No KPI had data; no score.' end,
         case when kpis_without_target is not null
-            then 'No target for ' || kpis_without_target || '.' end,
+            then 'No target for ' || named_without_target_en || '.' end,
         case when kpis_without_actual is not null
-            then 'No data for ' || kpis_without_actual || '.' end,
+            then 'No data for ' || named_without_actual_en || '.' end,
         case when kpis_below_min_sample is not null
-            then 'Sample below the minimum for ' || kpis_below_min_sample || '.' end,
+            then 'Sample below the minimum for ' || named_below_min_sample_en || '.' end,
         case when weights_renormalised and kpis_scored > 0
             then 'Weights renormalised over the ' || kpis_scored || ' KPIs with data ('
                 || round(100 * weight_covered) || '% of the scorecard).' end
@@ -82,11 +98,11 @@ select
     nullif(concat_ws('',
         case when kpis_scored = 0 then '所有指标均无数据，未评分。' end,
         case when kpis_without_target is not null
-            then '以下指标没有目标：' || kpis_without_target || '。' end,
+            then '以下指标没有目标：' || named_without_target_zh || '。' end,
         case when kpis_without_actual is not null
-            then '以下指标无数据：' || kpis_without_actual || '。' end,
+            then '以下指标无数据：' || named_without_actual_zh || '。' end,
         case when kpis_below_min_sample is not null
-            then '以下指标样本量不足：' || kpis_below_min_sample || '。' end,
+            then '以下指标样本量不足：' || named_below_min_sample_zh || '。' end,
         case when weights_renormalised and kpis_scored > 0
             then '权重已按有数据的 ' || kpis_scored || ' 项指标（占评分表 '
                 || round(100 * weight_covered) || '%）重新归一。' end
