@@ -2,6 +2,12 @@
 # The Airflow version must match requirements.lock (tests/test_compose.py checks it).
 FROM apache/airflow:3.3.2-python3.11
 
+# A CJK font, so the e-mails' charts can draw Chinese names and labels (zh_CN is the default
+# locale; without one they fall back to English codes). The same font CI installs.
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
+USER airflow
+
 COPY --chown=airflow:root requirements.lock /opt/airflow/requirements.lock
 RUN pip install --no-cache-dir -r /opt/airflow/requirements.lock
 

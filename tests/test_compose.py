@@ -65,6 +65,20 @@ def test_image_is_official_airflow_at_the_locked_version():
     assert "requirements.lock" in dockerfile
 
 
+def test_image_can_draw_chinese_chart_labels_and_runs_as_airflow():
+    """zh_CN is the default locale: without a CJK font the charts fall back to English
+    codes and ranks (charts.label). The font is the one CI installs; the image then drops
+    back to the airflow user, as the official image expects."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "fonts-wqy-microhei" in ci
+    install = re.search(r"^RUN apt-get update .*fonts-wqy-microhei.*$", dockerfile, re.M)
+    assert install, "the image installs fonts-wqy-microhei"
+    users = re.findall(r"^USER (\w+)", dockerfile, re.M)
+    assert users and users[-1] == "airflow"
+    assert dockerfile.index("USER root") < install.start() < dockerfile.rindex("USER airflow")
+
+
 def test_executor_defaults_to_local_and_celery_uses_redis(compose):
     env = compose["services"]["airflow-scheduler"]["environment"]
     assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
