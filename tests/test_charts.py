@@ -76,9 +76,15 @@ def test_leaderboard_highlight_none_scores_and_wide_scores():
     bars = _bars(png)
     assert [c for _, _, c in bars] == [RED, BLUE]  # None draws no bar
     assert bars[0][1] == pytest.approx(2 * bars[1][1], abs=3)
-    assert ("leaderboard", 3, 4, (0, 150)) in charts._cache()  # 0-150, the scores' range
+    assert ("leaderboard", 3, 4, (0, 150), "score") in charts._cache()  # 0-150, the scores' range
     charts.leaderboard(["Ann"], [180])
-    assert ("leaderboard", 1, 4, (0, 200)) in charts._cache()  # widened to hold a score above
+    assert (
+        "leaderboard",
+        1,
+        4,
+        (0, 200),
+        "score",
+    ) in charts._cache()  # widened to hold a score above
 
 
 def test_funnel_bars_are_centred_and_as_wide_as_their_entries():
@@ -196,3 +202,12 @@ def test_pacing_bars_carry_the_names_they_are_given():
     )
     if not charts.cjk_font():
         assert charts.pacing(*values, names=["目标", "应达进度", "实际", "预计完成"]) == english
+
+
+def test_the_leaderboards_score_axis_is_titled_in_the_readers_words():
+    """Teams of one size share a drawn figure only when their axis title is the same word."""
+    english = charts.leaderboard(["Ann", "Bo"], [70, 50], axis="Score")
+    chinese = charts.leaderboard(["Ann", "Bo"], [70, 50], axis="得分")
+    assert len(charts._cache()) == 2
+    assert english != chinese  # 得分, or "score" where no font can draw it
+    assert charts.leaderboard(["Ann", "Bo"], [70, 50], axis="Score") == english

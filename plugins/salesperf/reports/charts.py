@@ -199,14 +199,14 @@ def _label_inches(labels) -> float:
 
 
 class _Leaderboard(_Blitted):
-    def __init__(self, n: int, widest: int, xlim: tuple[float, float]):
+    def __init__(self, n: int, widest: int, xlim: tuple[float, float], axis: str):
         self.fig, self.ax = _figure(5.2, 0.35 * n + 0.8)
         ax = self.ax
         y = list(range(n))[::-1]
         self.bars = ax.barh(y, [xlim[1]] * n, color=BLUE, animated=True)
         ax.set_yticks(y, [""] * n)
         ax.set_xlim(*xlim)
-        ax.set_xlabel("score", fontsize=8)
+        ax.set_xlabel(axis, fontsize=8)
         # Names where matplotlib puts tick labels: tick length + pad (3.5 + 3.5 pt) left of
         # the axis.
         to_label = ax.get_yaxis_transform() + ScaledTranslation(
@@ -231,11 +231,15 @@ class _Leaderboard(_Blitted):
         return self._draw([*self.bars, *self.names])
 
 
-def leaderboard(names: list[str], scores: list[float], highlight: int | None = None) -> bytes:
-    """Horizontal bars of the reps' total scores, best first, on a score axis from 0."""
+def leaderboard(
+    names: list[str], scores: list[float], highlight: int | None = None, axis: str = "score"
+) -> bytes:
+    """Horizontal bars of the reps' total scores, best first, on a score axis from 0
+    titled ``axis`` (the reader's word for score)."""
+    axis = label(axis, "score")
     if not names:
         fig, ax = _figure(5.2, 1.15)
-        ax.set_xlabel("score", fontsize=8)
+        ax.set_xlabel(axis, fontsize=8)
         _fixed_layout(fig, bottom=0.5)
         return _png(fig)
     labels = [label(nm, f"#{i + 1}") for i, nm in enumerate(names)]
@@ -244,7 +248,8 @@ def leaderboard(names: list[str], scores: list[float], highlight: int | None = N
     # Label widths rounded up to 4 characters: a little more margin, far fewer figures.
     widest = math.ceil(_widest(labels) / 4) * 4
     chart = _cached(
-        ("leaderboard", len(labels), widest, xlim), lambda: _Leaderboard(len(labels), widest, xlim)
+        ("leaderboard", len(labels), widest, xlim, axis),
+        lambda: _Leaderboard(len(labels), widest, xlim, axis),
     )
     return chart.render(labels, values, highlight)
 

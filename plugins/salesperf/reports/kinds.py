@@ -441,7 +441,7 @@ def team_report(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
         }
         images = {
             "leaderboard": charts.leaderboard(
-                [r["rep_name"] for r in rows], [r["total_score"] for r in rows]
+                [r["rep_name"] for r in rows], [r["total_score"] for r in rows], axis=L.t("score")
             )
         }
         if fun:
