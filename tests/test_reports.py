@@ -17,6 +17,7 @@ import uuid
 import openpyxl
 import pytest
 
+from salesperf import config
 from salesperf import warehouse as wh
 from salesperf.landing.migrations import migrate
 from salesperf.mailcatcher import MailCatcher
@@ -417,6 +418,43 @@ def test_appraisal_says_which_kpis_were_left_out_in_both_parts(marts, tmp_path):
         for part in ("plain", "html"):
             body = msgs[addr].get_body((part,)).get_content()
             assert all(w in body for w in words), (addr, part)
+
+
+def test_a_kpi_added_to_the_scorecard_seed_is_named_by_its_labels(marts, tmp_path, monkeypatch):
+    """docs/rules.md: label_zh and label_en are the KPI's names in reports. A KPI added to
+    kpi_scorecard.csv (here the docs' sales-cycle example) is named by them wherever an
+    e-mail names a KPI from its code: improvement plans, the quarterly review's list."""
+    seed = tmp_path / "kpi_scorecard.csv"
+    seed.write_text(
+        config.KPI_SCORECARD_SEED.read_text(encoding="utf-8")
+        + "avg_sales_cycle_days,0,linear,,150,90,30,false,deals_won,2,avg,销售周期,Sales cycle\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(config, "KPI_SCORECARD_SEED", seed)
+    config.kpi_labels.cache_clear()
+    try:
+        marts.execute(
+            "update marts.fct_improvement_plans set kpi = 'avg_sales_cycle_days';"
+            "update marts.fct_quarterly_review set kpis_not_separating = 'avg_sales_cycle_days'"
+        )
+        team = {
+            m["To"].addresses[0].addr_spec: m
+            for m in _dry(marts, "team_report", "2026-09", tmp_path)
+        }
+        review = {
+            m["To"].addresses[0].addr_spec: m for m in _dry(marts, "quarterly", "2026-Q3", tmp_path)
+        }
+    finally:
+        config.kpi_labels.cache_clear()
+    for msgs, addr, word in (
+        (team, "m1@example.com", "销售周期"),
+        (team, "m2@example.com", "Sales cycle"),
+        (review, "m1@example.com", "销售周期"),
+        (review, "m2@example.com", "Sales cycle"),
+    ):
+        for part in ("plain", "html"):
+            body = msgs[addr].get_body((part,)).get_content()
+            assert word in body and "avg_sales_cycle_days" not in body and "avg sales" not in body
 
 
 def test_team_report_says_which_plans_are_overdue_in_both_parts(marts, tmp_path):

@@ -31,6 +31,7 @@ MAIL_DIR = Path(os.environ.get("SALESPERF_MAIL_DIR", LOCAL_DIR / "mail"))
 DROP_DIR = Path(os.environ.get("SALESPERF_DROP_DIR", LOCAL_DIR / "drop"))
 
 COMPANY_SETTINGS_SEED = DBT_PROJECT_DIR / "seeds" / "company_settings.csv"
+KPI_SCORECARD_SEED = DBT_PROJECT_DIR / "seeds" / "kpi_scorecard.csv"
 
 DEFAULTS = {
     "company_name": "Demo Sales Co.",
@@ -50,6 +51,21 @@ def company_settings() -> dict[str, str]:
             for row in csv.DictReader(fh):
                 settings[row["setting"].strip()] = row["value"].strip()
     return settings
+
+
+@functools.cache
+def kpi_labels() -> dict[str, tuple[str, str]]:
+    """KPI -> (label_zh, label_en) from the `kpi_scorecard` seed: the names readers see."""
+    if not KPI_SCORECARD_SEED.exists():
+        return {}
+    with KPI_SCORECARD_SEED.open(encoding="utf-8") as fh:
+        return {
+            row["kpi"].strip(): (
+                (row.get("label_zh") or "").strip(),
+                (row.get("label_en") or "").strip(),
+            )
+            for row in csv.DictReader(fh)
+        }
 
 
 def company_timezone() -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from salesperf import config
+
 LOCALES = ("zh_CN", "en")
 
 TEXT: dict[str, dict[str, str]] = {
@@ -339,7 +341,11 @@ class Lang:
         return text.format(**fmt) if fmt else text
 
     def kpi(self, name: str) -> str:
-        return KPI_LABELS[self.locale].get(name, str(name).replace("_", " "))
+        """The KPI's label in the scorecard seed, else the built-in one, else its code."""
+        zh, en = config.kpi_labels().get(str(name), ("", ""))
+        return (zh if self.locale == "zh_CN" else en) or KPI_LABELS[self.locale].get(
+            name, str(name).replace("_", " ")
+        )
 
     def review_label(self, col: str) -> str:
         zh, en = REVIEW_LABELS.get(col, (col, col.replace("_", " ")))
