@@ -457,6 +457,21 @@ def test_a_kpi_added_to_the_scorecard_seed_is_named_by_its_labels(marts, tmp_pat
             assert word in body and "avg_sales_cycle_days" not in body and "avg sales" not in body
 
 
+def test_the_funnels_win_rate_is_the_cohorts_said_once(marts, tmp_path):
+    """fct_funnel_monthly's win rate is the month's cohort's (won / closed among the
+    opportunities created in the month), the same on every stage row; as a column it read
+    as a win rate per stage (9.1 % for prospecting, 9.1 % for negotiation ...)."""
+    msg = next(
+        m
+        for m in _dry(marts, "team_report", "2026-09", tmp_path)
+        if m["To"].addresses[0].addr_spec == "m2@example.com"
+    )
+    for part in ("plain", "html"):
+        body = msg.get_body((part,)).get_content()
+        assert body.count("30.0%") == 1, part  # the fixture's cohort win rate, 0.3
+        assert "this month's new opportunities (those closed so far): 30.0%" in body, part
+
+
 def test_team_report_says_which_plans_are_overdue_in_both_parts(marts, tmp_path):
     """The team report lists every plan not closed, overdue ones included: each line says
     where the plan stands, in the text part as in the HTML, and the Chinese heading does not

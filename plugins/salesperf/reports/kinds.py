@@ -408,10 +408,14 @@ def team_report(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
                     "stage": L.stage(f["funnel_stage"]),
                     "entries": L.num(f.get("entries")),
                     "conversion": L.pct(f.get("conversion_rate"), 1),
-                    "win_rate": L.pct(f.get("win_rate_count"), 1),
                 }
                 for f in fun
             ],
+            # the cohort's (the month's new opportunities), the same on every stage row
+            "cohort_win_rate": next(
+                (L.pct(f["win_rate_count"], 1) for f in fun if f.get("win_rate_count") is not None),
+                None,
+            ),
             "at_risk": [
                 {
                     "name": names.get(str(r["level_key"]), r["level_key"]),
