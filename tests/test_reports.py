@@ -472,6 +472,29 @@ def test_the_funnels_win_rate_is_the_cohorts_said_once(marts, tmp_path):
         assert "this month's new opportunities (those closed so far): 30.0%" in body, part
 
 
+def test_a_reward_says_which_period_earned_it(marts, tmp_path):
+    """A month's appraisal lists every reward whose period ends in the month: a quarterly
+    bonus earned on the quarter's total score sat beside the month's score (115 against
+    27.5 in the demo) with nothing to say it was the quarter's."""
+    for rid in ("r1", "r4"):
+        marts.execute(
+            "insert into marts.fct_rewards values (%s,'R05',%s,'quarter','2026-07-01','money',"
+            "'季度奖金','Quarterly bonus',1000,'CNY','Total score 115 (>= 105)',null)",
+            (f"q{rid}", rid),
+        )
+    msgs = {
+        m["To"].addresses[0].addr_spec: m
+        for m in _dry(marts, "monthly_appraisal", "2026-09", tmp_path)
+    }
+    for addr, words in (
+        ("r1@example.com", ["季度奖金（2026年第3季度）", "月度冠军（2026年9月）"]),
+        ("r4@example.com", ["Quarterly bonus (Q3 2026)", "(September 2026)"]),
+    ):
+        for part in ("plain", "html"):
+            body = msgs[addr].get_body((part,)).get_content()
+            assert all(w in body for w in words), (addr, part)
+
+
 def test_team_report_says_which_plans_are_overdue_in_both_parts(marts, tmp_path):
     """The team report lists every plan not closed, overdue ones included: each line says
     where the plan stands, in the text part as in the HTML, and the Chinese heading does not

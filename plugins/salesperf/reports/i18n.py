@@ -59,6 +59,7 @@ TEXT: dict[str, dict[str, str]] = {
         "conversion": "转化率",
         "win_rate": "赢单率",
         "cohort_win_rate": "本月新建商机的赢单率（已结束的商机中）：{rate}",
+        "reward_with_period": "{title}（{period}）",
         "at_risk": "进度落后的销售",
         "no_at_risk": "本月没有进度落后的销售。",
         "pace": "进度比",
@@ -156,6 +157,7 @@ TEXT: dict[str, dict[str, str]] = {
         "conversion": "Conversion",
         "win_rate": "Win rate",
         "cohort_win_rate": "Win rate of this month's new opportunities (those closed so far): {rate}",
+        "reward_with_period": "{title} ({period})",
         "at_risk": "Reps behind pace",
         "no_at_risk": "No rep is behind pace this month.",
         "pace": "Pace",
@@ -398,6 +400,15 @@ class Lang:
         d = _date(d)
         q = (d.month - 1) // 3 + 1
         return f"{d.year}年第{q}季度" if self.locale == "zh_CN" else f"Q{q} {d.year}"
+
+    def period(self, period_type: str | None, d) -> str:
+        """A month, quarter or year by its start, as readers write it."""
+        if period_type == "quarter":
+            return self.quarter(d)
+        if period_type == "year":
+            year = _date(d).year
+            return f"{year}年" if self.locale == "zh_CN" else str(year)
+        return self.month(d)
 
     def kpi_value(self, kpi: str, v) -> str:
         if v is None:

@@ -107,9 +107,12 @@ def _fmt_plans(plans: list[dict], L: Lang) -> list[dict]:
 
 
 def _fmt_rewards(rewards: list[dict], L: Lang) -> list[dict]:
-    return [
+    out = [
         {
             "title": r.get("title_zh") if L.locale == "zh_CN" else r.get("title_en"),
+            "period": L.period(r.get("period_type"), r["period_start"])
+            if r.get("period_start")
+            else "",
             "kind": r.get("kind"),
             "amount": L.money(r["amount"]) if r.get("amount") is not None else "",
             "reason": (r.get("reason_zh") if L.locale == "zh_CN" else None)
@@ -122,6 +125,13 @@ def _fmt_rewards(rewards: list[dict], L: Lang) -> list[dict]:
         }
         for r in rewards
     ]
+    for w in out:  # in lists beside a month's figures: which period earned it
+        w["titled"] = (
+            L.t("reward_with_period", title=w["title"], period=w["period"])
+            if w["period"]
+            else w["title"]
+        )
+    return out
 
 
 def _ending_in_month(col_type: str = "period_type", col_start: str = "period_start") -> str:
@@ -537,15 +547,7 @@ def reward(conn, period: str | None = None, skip: Skip = _no_skip) -> Iterator[O
             continue
         L = _lang(rep)
         (item,) = _fmt_rewards([w], L)
-        pl = (
-            L.quarter(w["period_start"])
-            if w.get("period_type") == "quarter"
-            else (
-                str(w["period_start"].year)
-                if w.get("period_type") == "year"
-                else L.month(w["period_start"])
-            )
-        )
+        pl = L.period(w.get("period_type"), w["period_start"])
         claw = "clawback_" if item["is_clawback"] else ""
         ctx = {
             "subject": L.t(f"reward_{claw}subject", title=item["title"] or ""),
