@@ -368,7 +368,7 @@ def test_quarterly_review_names_kpis_and_says_what_the_grade_share_is(marts, tmp
         m["To"].addresses[0].addr_spec: m for m in _dry(marts, "quarterly", "2026-Q3", tmp_path)
     }
     for addr, words in (
-        ("m1@example.com", ["客户满意度, 新增商机金额, my new kpi", "人数最多的等级占比"]),
+        ("m1@example.com", ["客户满意度、新增商机金额、my new kpi", "人数最多的等级占比"]),
         (
             "m2@example.com",
             ["Customer satisfaction, Pipeline created, my new kpi", "most common grade"],

@@ -862,7 +862,8 @@ def _review_rows(row: dict, L: Lang) -> list[tuple[str, str]]:
         elif fmt == "text":
             value = L.verdict(str(v))
         elif fmt == "kpis":
-            value = ", ".join(L.kpi(k.strip()) for k in str(v).split(","))
+            sep = "、" if L.locale == "zh_CN" else ", "
+            value = sep.join(L.kpi(k.strip()) for k in str(v).split(","))
         elif fmt == "money":
             value = L.money(v)
         elif fmt.startswith("pct"):
