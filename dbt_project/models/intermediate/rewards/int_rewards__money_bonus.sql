@@ -48,8 +48,8 @@ select
     *,
     amount < uncapped_amount as capped,
     'Attainment ' || {{ fmt_pct('attainment') }} || ' on ' || {{ fmt_num('base_value') }}
-    || ': tier ' || tier || ' (' || {{ fmt_pct('from_attainment') }} || ' to '
-    || coalesce({{ fmt_pct('to_attainment') }}, 'open') || ') at ' || {{ fmt_pct('rate') }}
+    || ': tier ' || tier || ' (' || {{ fmt_pct('from_attainment') }}
+    || coalesce(' to ' || {{ fmt_pct('to_attainment') }}, ' and above') || ') at ' || {{ fmt_pct('rate') }}
     || case when accelerated then ', accelerator x' || {{ fmt_num('accelerator', 2) }}
         || ' from ' || {{ fmt_pct('accelerator_from') }} else '' end
     || ' = ' || {{ fmt_num('uncapped_amount', 2) }}
@@ -57,8 +57,8 @@ select
         then ', capped at ' || {{ fmt_num('cap_amount', 2) }} else '' end
     || '.' as reason,
     '达成率 ' || {{ fmt_pct('attainment') }} || '，基数 ' || {{ fmt_num('base_value') }}
-    || '：第 ' || tier || ' 档（' || {{ fmt_pct('from_attainment') }} || ' 至 '
-    || coalesce({{ fmt_pct('to_attainment') }}, '以上') || '），比例 ' || {{ fmt_pct('rate') }}
+    || '：第 ' || tier || ' 档（' || {{ fmt_pct('from_attainment') }}
+    || coalesce(' 至 ' || {{ fmt_pct('to_attainment') }}, ' 及以上') || '），比例 ' || {{ fmt_pct('rate') }}
     || case when accelerated then '，自 ' || {{ fmt_pct('accelerator_from') }} || ' 起加速 x'
         || {{ fmt_num('accelerator', 2) }} else '' end
     || ' = ' || {{ fmt_num('uncapped_amount', 2) }}
