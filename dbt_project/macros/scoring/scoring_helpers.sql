@@ -17,6 +17,25 @@
    - interval '1 day')::date
 {%- endmacro %}
 
+{#- A period as readers write it, in 'en' (Q3 2026, July 2026, 2026) or 'zh'
+    (2026年第3季度, 2026年7月, 2026年), as the e-mails' own labels (reports/i18n.py). -#}
+{% macro period_label(period_type, period_start, lang) -%}
+  {%- set y = "extract(year from " ~ period_start ~ ")::int" -%}
+  {%- set q = "extract(quarter from " ~ period_start ~ ")::int" -%}
+  {%- set m = "extract(month from " ~ period_start ~ ")::int" -%}
+  {%- if lang == 'zh' -%}
+  (case {{ period_type }}
+     when 'quarter' then {{ y }} || '年第' || {{ q }} || '季度'
+     when 'year' then {{ y }} || '年'
+     else {{ y }} || '年' || {{ m }} || '月' end)
+  {%- else -%}
+  (case {{ period_type }}
+     when 'quarter' then 'Q' || {{ q }} || ' ' || {{ y }}
+     when 'year' then {{ y }}::text
+     else to_char({{ period_start }}, 'FMMonth YYYY') end)
+  {%- endif -%}
+{%- endmacro %}
+
 {#- The start of the period `n` periods after (negative: before) a period start. -#}
 {% macro period_shift(period_type, period_start, n) -%}
   (cast({{ period_start }} as date)

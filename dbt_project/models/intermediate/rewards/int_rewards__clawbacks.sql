@@ -96,13 +96,15 @@ select
     attainment_after,
     amount_after,
     amount,
-    'Clawback: deals ' || deals || ' of the ' || period_type || ' from '
-    || reward_period_start || ' were refunded or cancelled; base '
+    'Clawback: deals ' || deals || ' of '
+    || {{ period_label('period_type', 'reward_period_start', 'en') }}
+    || ' were refunded or cancelled; base '
     || {{ fmt_num('original_base') }} || ' -> ' || {{ fmt_num('base_after') }}
     || ', attainment ' || {{ fmt_pct('original_attainment') }} || ' -> '
     || {{ fmt_pct('attainment_after') }} || ', bonus now ' || {{ fmt_num('amount_after', 2) }}
     || '.' as reason,
-    '追回：' || reward_period_start || ' 起该期的商机 ' || deals_zh || ' 已退款或取消；基数 '
+    '追回：' || {{ period_label('period_type', 'reward_period_start', 'zh') }} || '的商机 '
+    || deals_zh || '已退款或取消；基数 '
     || {{ fmt_num('original_base') }} || ' -> ' || {{ fmt_num('base_after') }}
     || '，达成率 ' || {{ fmt_pct('original_attainment') }} || ' -> '
     || {{ fmt_pct('attainment_after') }} || '，奖金调整为 ' || {{ fmt_num('amount_after', 2) }}
