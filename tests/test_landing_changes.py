@@ -52,3 +52,24 @@ def test_unchanged_extract_reports_no_change_and_the_demo_skips_the_rebuild(crm,
         "failed) values ('r2', 'marts.dim_reps', 'marts', false, 3, 2, 1)"
     )
     assert not demo._marts_current(crm, second)  # the latest validation failed: rebuild
+
+
+def test_the_demo_rebuilds_marts_older_than_the_dbt_project(crm, conn, monkeypatch):
+    """Nothing landed and the marts passed validation, but a model (or seed, macro, test)
+    changed since: the marts are not what the project builds now, so `make demo` rebuilds
+    them. Before, it said they were current and showed the old figures until --rebuild."""
+    from salesperf import dbt
+
+    extract.run_extract("demo_crm", warehouse=crm)
+    conn.execute(
+        "insert into ops.validation_runs (run_id, suite, layer, success, evaluated, successful, "
+        "failed, started_at) values ('r1', 'marts.dim_reps', 'marts', true, 3, 3, 0, "
+        "now() - interval '1 hour')"
+    )
+    since = _now(conn)
+    extract.run_extract("demo_crm", warehouse=crm)  # nothing new
+    validated = conn.execute("select extract(epoch from now() - interval '1 hour')").fetchone()[0]
+    monkeypatch.setattr(dbt, "project_mtime", lambda: float(validated) - 60)
+    assert demo._marts_current(crm, since)
+    monkeypatch.setattr(dbt, "project_mtime", lambda: float(validated) + 60)
+    assert not demo._marts_current(crm, since)

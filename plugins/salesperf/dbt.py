@@ -162,7 +162,8 @@ MANIFEST_DIR = config.LOCAL_DIR / "dbt_manifest"
 _PROJECT_PARTS = ("dbt_project.yml", "models", "seeds", "snapshots", "macros", "tests")
 
 
-def _project_mtime() -> float:
+def project_mtime() -> float:
+    """When a file of the dbt project (models, seeds, snapshots, macros, tests) last changed."""
     latest = 0.0
     for part in _PROJECT_PARTS:
         path = config.DBT_PROJECT_DIR / part
@@ -173,7 +174,7 @@ def _project_mtime() -> float:
 
 
 def _manifest_is_fresh(manifest: Path) -> bool:
-    return manifest.exists() and manifest.stat().st_mtime >= _project_mtime()
+    return manifest.exists() and manifest.stat().st_mtime >= project_mtime()
 
 
 def refresh_manifest() -> Path:

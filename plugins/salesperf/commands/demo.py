@@ -192,8 +192,9 @@ def _crm_exists(target) -> bool:
 
 
 def _marts_current(wh, since) -> bool:
-    """True when this run's extract changed nothing and the marts were built and validated."""
-    from salesperf import warehouse
+    """True when this run's extract changed nothing and the marts were built and validated
+    from the dbt project as it is now (no model, seed, macro or test changed since)."""
+    from salesperf import dbt, warehouse
     from salesperf.extract import changed_since
     from salesperf.reports.data import NotValidatedError, require_validated
 
@@ -204,7 +205,14 @@ def _marts_current(wh, since) -> bool:
             require_validated(conn)
         except NotValidatedError:
             return False
-        return True
+        (validated,) = conn.execute(
+            "select extract(epoch from max(started_at)) from ops.validation_runs "
+            "where layer in ('marts', 'mart')"
+        ).fetchone()
+    if float(validated) < dbt.project_mtime():
+        _say("the dbt project changed since the marts were last validated: rebuilding them")
+        return False
+    return True
 
 
 def _tail(path: Path, lines: int = 25) -> str:
