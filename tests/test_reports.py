@@ -162,12 +162,13 @@ def _create_marts(conn) -> None:
             (f"p{rid}", rid, mgr, REVENUE[rid], M),
         )
         conn.execute(
-            "insert into marts.fct_rewards values (%s,'R02',%s,'month',%s,'honour','月度冠军',"
+            "insert into marts.fct_rewards values (%s,'R02',%s,'month',%s,'honour',%s,"
             "%s,%s,'CNY',%s,null)",
             (
                 f"w{rid}",
                 rid,
                 M,
+                '=HYPERLINK("http://evil")' if rid == "r3" else "月度冠军",
                 '=HYPERLINK("http://evil")' if rid == "r3" else "Champion",
                 500 + i,
                 f"revenue {REVENUE[rid]}",
@@ -303,26 +304,32 @@ def test_team_report_has_only_the_team_and_a_correct_xlsx(shared_marts, tmp_path
         assert len([p for p in msg.walk() if p.get_content_type() == "image/png"]) == 2
         (att,) = list(msg.iter_attachments())
         wb = openpyxl.load_workbook(io.BytesIO(att.get_content()))
-        ws = wb["KPIs"]
+        zh = mgr == "m1"
+        ws = wb["指标" if zh else "KPIs"]  # headers and sheets in the manager's language
         header = [c.value for c in ws[1]]
+        assert header[:3] == (["ID", "销售", "销售额"] if zh else ["ID", "Rep", "Revenue"])
         rows = [
             dict(zip(header, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=2)
         ]
-        assert {r["rep_id"] for r in rows} == team
+        assert {r["ID"] for r in rows} == team
+        at = header.index("目标达成率" if zh else "Target attainment")
+        assert all(r[at].number_format == "0.0%" for r in ws.iter_rows(min_row=2))
         expected = shared_marts.execute(
             "select sum(revenue) from marts.fct_rep_kpis_monthly where manager_id = %s "
             "and period_start = %s",
             (mgr, M),
         ).fetchone()[0]
-        assert sum(r["revenue"] for r in rows) == pytest.approx(float(expected))
-        rewards = wb["Rewards"]
-        titles = [r[3].value for r in rewards.iter_rows(min_row=2)]
+        assert sum(r["销售额" if zh else "Revenue"] for r in rows) == pytest.approx(float(expected))
+        plans = [[c.value for c in r] for r in wb["改进计划" if zh else "Plans"].iter_rows()]
+        assert plans[1][1:3] == (["销售额", "待开始"] if zh else ["Revenue", "open"])
+        rewards = wb["奖励" if zh else "Rewards"]
+        titles = [r[1].value for r in rewards.iter_rows(min_row=2)]
         assert all(not str(t).startswith("=") for t in titles)
     m1 = next(m for m in msgs if m["To"].addresses[0].addr_spec == "m1@example.com")
     cells = [
         c.value
         for r in openpyxl.load_workbook(io.BytesIO(next(m1.iter_attachments()).get_content()))[
-            "Rewards"
+            "奖励"
         ].iter_rows(min_row=2)
         for c in r
     ]

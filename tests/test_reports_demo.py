@@ -20,7 +20,7 @@ from salesperf import warehouse as wh
 from salesperf.dbt import run_dbt
 from salesperf.landing.migrations import migrate
 from salesperf.mailcatcher import MailCatcher
-from salesperf.reports import data, outbox
+from salesperf.reports import data, kinds, outbox
 from salesperf.reports.run import run
 
 DEMO_SIZE = os.environ.get("SALESPERF_REPORTS_DEMO_SIZE", "small")
@@ -161,7 +161,7 @@ def _team_names(msg, reps) -> set[str]:
     names: set[str] = set()
     for att in atts:
         if att.get_filename(" ").endswith(".xlsx"):
-            ws = openpyxl.load_workbook(io.BytesIO(att.get_content()))["KPIs"]
+            ws = openpyxl.load_workbook(io.BytesIO(att.get_content())).worksheets[0]  # KPIs
             names |= {r[1].value for r in ws.iter_rows(min_row=2)}
     return names
 
@@ -176,10 +176,10 @@ def test_team_xlsx_sums_equal_the_marts(delivered):
             xlsx = [a for a in msg.iter_attachments() if a.get_filename("").endswith(".xlsx")]
             if not xlsx:
                 continue
-            ws = openpyxl.load_workbook(io.BytesIO(xlsx[0].get_content()))["KPIs"]
-            header = [c.value for c in ws[1]]
+            # the first sheet, columns in kinds.TEAM_COLUMNS order (headers are localised)
+            ws = openpyxl.load_workbook(io.BytesIO(xlsx[0].get_content())).worksheets[0]
             rows = [
-                dict(zip(header, [c.value for c in r], strict=True))
+                dict(zip(kinds.TEAM_COLUMNS, [c.value for c in r], strict=True))
                 for r in ws.iter_rows(min_row=2)
             ]
             manager_id = managers[msg["To"].addresses[0].addr_spec]

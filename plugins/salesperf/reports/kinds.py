@@ -470,41 +470,55 @@ def team_report(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
             )
         r = render("team_report", L, ctx, images)
         r.attachments.append(
-            (f"team_{label}.xlsx", _team_xlsx(rows, plans, rewards, ids, names), XLSX_TYPE)
+            (f"team_{label}.xlsx", _team_xlsx(rows, plans, rewards, ids, names, L), XLSX_TYPE)
         )
         msg = to_message(r, to=_addr(mgr), lang=L)
         yield Outgoing(kind, manager_id, mgr["email"], label, r.subject, msg)
 
 
-def _team_xlsx(rows, plans, rewards, ids, names) -> bytes:
-    kpi_rows = [[r.get(c) for c in TEAM_COLUMNS] for r in rows]
-    plan_cols = [
-        "plan_id",
-        "rep_id",
-        "kpi",
-        "baseline",
-        "goal",
-        "action_type",
-        "due_date",
-        "status",
+def _team_xlsx(rows, plans, rewards, ids, names, L: Lang) -> bytes:
+    """The team's figures for a manager: sheets, headers and codes in the manager's
+    language, ratios as percentages."""
+    heads = {"rep_id": "ID", "rep_name": L.t("rep"), "revenue_target": L.t("target")}
+    heads |= {"total_score": L.t("total_score"), "grade": L.t("grade")}
+    pct = {"attainment", "win_rate_count"}
+    kpi_sheet = (
+        L.t("xlsx_kpis"),
+        [heads.get(c) or L.kpi(c) for c in TEAM_COLUMNS],
+        [[r.get(c) for c in TEAM_COLUMNS] for r in rows],
+        ["0.0%" if c in pct else None for c in TEAM_COLUMNS],
+    )
+    plan_rows = [  # words from the formatted plan, numbers and dates as they are
+        [
+            names[i],
+            f["kpi"],
+            f["status"],
+            p.get("baseline"),
+            p.get("goal"),
+            f["action"],
+            p.get("due_date"),
+        ]
+        for i in ids
+        for p, f in zip(plans.get(i, []), _fmt_plans(plans.get(i, []), L), strict=True)
     ]
-    reward_cols = ["reward_id", "rep_id", "kind", "title_en", "amount", "currency", "reason"]
+    reward_rows = [
+        [names[i], w["title"], w["period"], r.get("amount"), r.get("currency"), w["reason"]]
+        for i in ids
+        for r in rewards.get(i, [])
+        for w in _fmt_rewards([r], L)
+    ]
     return workbook(
         [
-            ("KPIs", TEAM_COLUMNS, kpi_rows),
+            kpi_sheet,
             (
-                "Plans",
-                [*plan_cols, "rep_name"],
-                [[p.get(c) for c in plan_cols] + [names[i]] for i in ids for p in plans.get(i, [])],
+                L.t("xlsx_plans"),
+                [L.t(k) for k in ("rep", "kpi", "status", "baseline", "goal", "action", "due")],
+                plan_rows,
             ),
             (
-                "Rewards",
-                [*reward_cols, "rep_name"],
-                [
-                    [w.get(c) for c in reward_cols] + [names[i]]
-                    for i in ids
-                    for w in rewards.get(i, [])
-                ],
+                L.t("xlsx_rewards"),
+                [L.t(k) for k in ("rep", "reward", "period", "amount", "currency", "reason")],
+                reward_rows,
             ),
         ]
     )

@@ -11,8 +11,17 @@ import io
 from decimal import Decimal
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(ws, value, number_format: str | None):
+    if number_format is None or value is None:
+        return value
+    cell = WriteOnlyCell(ws, value)
+    cell.number_format = number_format
+    return cell
 
 
 def safe_cell(value):
@@ -25,14 +34,16 @@ def safe_cell(value):
     return value
 
 
-def workbook(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
-    """``sheets``: (title, header, rows) -> the .xlsx file's bytes."""
+def workbook(sheets: list[tuple]) -> bytes:
+    """``sheets``: (title, header, rows) or (title, header, rows, formats) -> the .xlsx
+    file's bytes; ``formats`` holds a number format (e.g. ``0.0%``) or None per column."""
     wb = Workbook(write_only=True)
-    for title, header, rows in sheets:
+    for title, header, rows, *rest in sheets:
+        formats = rest[0] if rest else [None] * len(header)
         ws = wb.create_sheet(title=title[:31])
         ws.append(header)
         for row in rows:
-            ws.append([safe_cell(v) for v in row])
+            ws.append([_cell(ws, safe_cell(v), f) for v, f in zip(row, formats, strict=True)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
