@@ -695,6 +695,76 @@ def test_render_workers_end_on_sigterm_whatever_the_parent_handles():
     assert handlers == [signal.SIG_DFL] * 2  # the parent's is airflow_like
 
 
+def test_a_worker_terminated_before_it_has_started_still_ends(monkeypatch):
+    """The pool's terminate() can reach a worker before its initializer has reset SIGTERM
+    (a task killed right after the workers were forked): the worker then still had the
+    parent's Airflow-like handler, ignored the signal and waited for work for ever, and
+    terminate() with it (seen once in CI: the test above hung). SIGTERM is now held back
+    while workers are forked and let through by the initializer, once it ends the worker."""
+    import signal
+    import threading
+    import time
+
+    from salesperf import workers
+    from salesperf.reports import run as run_mod
+
+    parent = os.getpid()
+
+    def airflow_like(signum, frame):
+        if os.getpid() != parent:
+            return
+
+    real_reset = workers.reset_signals
+
+    def slow_reset():  # the race, made certain: the signal arrives before the reset
+        time.sleep(1.0)
+        real_reset()
+
+    monkeypatch.setattr(workers, "reset_signals", slow_reset)
+    previous = signal.signal(signal.SIGTERM, airflow_like)
+    try:
+        pool = run_mod._render_pool(2)
+        pids = [p.pid for p in pool._pool]
+        ender = threading.Thread(target=lambda: (pool.terminate(), pool.join()), daemon=True)
+        ender.start()
+        ender.join(20)
+        hung = ender.is_alive()
+        for pid in pids if hung else []:  # clean up what the bug leaves behind
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not hung, "a worker ignored SIGTERM and terminate() hung"
+
+
+def _signal_state(_=None):
+    import signal
+
+    return signal.getsignal(signal.SIGTERM), signal.SIGTERM in signal.pthread_sigmask(
+        signal.SIG_BLOCK, []
+    )
+
+
+def test_workers_start_with_sigterm_held_and_the_initializer_lets_it_through():
+    """What both worker pools (rendering, validation) rely on: inside sigterm_held the
+    forking thread blocks SIGTERM, a worker's reset_signals unblocks it with the default
+    action, and the parent's mask is as before afterwards."""
+    import multiprocessing
+    import signal
+
+    from salesperf import workers
+
+    assert not _signal_state()[1]
+    with workers.sigterm_held():
+        assert _signal_state()[1]
+        pool = multiprocessing.get_context("fork").Pool(1, initializer=workers.reset_signals)
+    try:
+        assert pool.apply(_signal_state) == (signal.SIG_DFL, False)
+    finally:
+        pool.terminate()
+        pool.join()
+    assert not _signal_state()[1]
+
+
 def test_parallel_enqueue_skips_what_is_queued(marts, monkeypatch):
     from salesperf.reports import run as run_mod
 

@@ -38,8 +38,26 @@ def reset_signals() -> None:
     Airflow's task runner handles SIGTERM with a function that returns at once in any other
     process than its own, and a forked worker inherits it. A worker that lost the race for
     its end-of-work sentinel (the pool's own clean-up may read it) then waited for ever for
-    a task, deaf to the pool's terminate(): the weekly digest hung in a demo run."""
+    a task, deaf to the pool's terminate(): the weekly digest hung in a demo run.
+
+    Workers are forked with SIGTERM held back (:func:`sigterm_held`): it is let through
+    only here, once it ends the worker, so a terminate() that comes before this reset is
+    not lost on the parent's handler."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+@contextlib.contextmanager
+def sigterm_held() -> Iterator[None]:
+    """Block SIGTERM in this thread while worker processes are forked (they start with it
+    blocked, and :func:`reset_signals` unblocks it); a SIGTERM sent to this process
+    meanwhile is delivered when the block ends. Threads started inside inherit the block,
+    which keeps workers the pool forks later from those threads just as safe."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager

@@ -46,8 +46,12 @@ def _build_shard(
 
 
 def _render_pool(workers: int):
-    """``workers`` forked processes (see :func:`build_all`)."""
-    return multiprocessing.get_context("fork").Pool(workers, initializer=workers_mod.reset_signals)
+    """``workers`` forked processes (see :func:`build_all`), each ended by SIGTERM from the
+    moment it exists (:func:`salesperf.workers.sigterm_held`)."""
+    with workers_mod.sigterm_held():
+        return multiprocessing.get_context("fork").Pool(
+            workers, initializer=workers_mod.reset_signals
+        )
 
 
 def _recipients_hint(conn: psycopg.Connection) -> int:

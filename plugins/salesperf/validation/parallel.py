@@ -74,7 +74,8 @@ def _in_workers(checkpoint, definitions, run_id, costs, workers) -> list:
                 initializer=_start_worker,
             )
             try:
-                futures = {i: executor.submit(_validate_index, i) for i in order}
+                with workers_mod.sigterm_held():  # the workers are forked by the submits
+                    futures = {i: executor.submit(_validate_index, i) for i in order}
                 results = [futures[i].result() for i in range(len(definitions))]
             except BaseException:
                 executor.shutdown(wait=True, cancel_futures=True)
