@@ -107,31 +107,25 @@ def _fmt_plans(plans: list[dict], L: Lang) -> list[dict]:
 
 
 def _fmt_rewards(rewards: list[dict], L: Lang) -> list[dict]:
-    out = [
-        {
-            "title": r.get("title_zh") if L.locale == "zh_CN" else r.get("title_en"),
-            "period": L.period(r.get("period_type"), r["period_start"])
-            if r.get("period_start")
-            else "",
-            "kind": r.get("kind"),
-            "amount": L.money(r["amount"]) if r.get("amount") is not None else "",
-            "reason": (r.get("reason_zh") if L.locale == "zh_CN" else None)
-            or r.get("reason")
-            or "",
-            "rep_id": str(r.get("rep_id")),
-            "is_clawback": bool(r.get("is_clawback"))
-            or r.get("kind") == "clawback"
-            or float(r.get("amount") or 0) < 0,
-        }
-        for r in rewards
-    ]
-    for w in out:  # in lists beside a month's figures: which period earned it
-        w["titled"] = (
-            L.t("reward_with_period", title=w["title"], period=w["period"])
-            if w["period"]
-            else w["title"]
-        )
-    return out
+    return [_fmt_reward(r, L) for r in rewards]
+
+
+def _fmt_reward(r: dict, L: Lang) -> dict:
+    title = r.get("title_zh") if L.locale == "zh_CN" else r.get("title_en")
+    period = L.period(r.get("period_type"), r["period_start"]) if r.get("period_start") else ""
+    return {
+        "title": title,
+        "period": period,
+        # in lists beside a month's figures: which period earned it
+        "titled": L.t("reward_with_period", title=title, period=period) if period else title,
+        "kind": r.get("kind"),
+        "amount": L.money(r["amount"]) if r.get("amount") is not None else "",
+        "reason": (r.get("reason_zh") if L.locale == "zh_CN" else None) or r.get("reason") or "",
+        "rep_id": str(r.get("rep_id")),
+        "is_clawback": bool(r.get("is_clawback"))
+        or r.get("kind") == "clawback"
+        or float(r.get("amount") or 0) < 0,
+    }
 
 
 def _ending_in_month(col_type: str = "period_type", col_start: str = "period_start") -> str:
@@ -501,11 +495,10 @@ def _team_xlsx(rows, plans, rewards, ids, names, L: Lang) -> bytes:
         for i in ids
         for p, f in zip(plans.get(i, []), _fmt_plans(plans.get(i, []), L), strict=True)
     ]
-    reward_rows = [
+    reward_rows = [  # words from the formatted reward, the amount as it is
         [names[i], w["title"], w["period"], r.get("amount"), r.get("currency"), w["reason"]]
         for i in ids
-        for r in rewards.get(i, [])
-        for w in _fmt_rewards([r], L)
+        for r, w in zip(rewards.get(i, []), _fmt_rewards(rewards.get(i, []), L), strict=True)
     ]
     return workbook(
         [
@@ -560,7 +553,7 @@ def reward(conn, period: str | None = None, skip: Skip = _no_skip) -> Iterator[O
         if skip(out_key):
             continue
         L = _lang(rep)
-        (item,) = _fmt_rewards([w], L)
+        item = _fmt_reward(w, L)
         pl = L.period(w.get("period_type"), w["period_start"])
         claw = "clawback_" if item["is_clawback"] else ""
         ctx = {
