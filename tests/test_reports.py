@@ -785,3 +785,43 @@ def test_render_workers_setting_is_checked(monkeypatch, raw):
     monkeypatch.setenv("SALESPERF_RENDER_WORKERS", raw)
     with pytest.raises(ValueError, match="SALESPERF_RENDER_WORKERS"):
         render_workers()
+
+
+def test_team_workbook_shows_a_kpi_added_to_the_scorecard(marts, tmp_path, monkeypatch):
+    """docs/rules.md adds a KPI by a row of kpi_scorecard.csv naming a column of the KPI
+    facts; the manager's workbook listed a fixed set of columns, so the new KPI, which now
+    counts in every rep's score, was nowhere in it. Scorecard KPIs are columns of the
+    workbook, named by their labels, ratios as percentages."""
+    marts.execute(
+        "alter table marts.fct_rep_kpis_monthly add column avg_sales_cycle_days numeric, "
+        "add column win_rate_amount numeric;"
+        "update marts.fct_rep_kpis_monthly set avg_sales_cycle_days = 42.5, "
+        "win_rate_amount = 0.25"
+    )
+    seed = tmp_path / "kpi_scorecard.csv"
+    seed.write_text(
+        config.KPI_SCORECARD_SEED.read_text(encoding="utf-8")
+        + "avg_sales_cycle_days,0,linear,,150,150,90,false,deals_won,2,avg,销售周期,Sales cycle\n"
+        + "win_rate_amount,0,linear,,150,0,0.5,true,,,avg,金额赢单率,Win rate by amount\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(config, "KPI_SCORECARD_SEED", seed)
+    config.kpi_labels.cache_clear()
+    try:
+        msgs = _dry(marts, "team_report", "2026-09", tmp_path)
+    finally:
+        monkeypatch.undo()
+        config.kpi_labels.cache_clear()
+    for msg in msgs:
+        zh = msg["To"].addresses[0].addr_spec == "m1@example.com"
+        ws = openpyxl.load_workbook(io.BytesIO(next(msg.iter_attachments()).get_content()))[
+            "指标" if zh else "KPIs"
+        ]
+        header = [c.value for c in ws[1]]
+        cycle = header.index("销售周期" if zh else "Sales cycle")
+        by_amount = header.index("金额赢单率" if zh else "Win rate by amount")
+        # beside the other KPIs, before the score and grade
+        assert cycle < header.index("综合得分" if zh else "Total score")
+        rows = list(ws.iter_rows(min_row=2))
+        assert rows and all(r[cycle].value == 42.5 for r in rows)
+        assert all(r[by_amount].number_format == "0.0%" for r in rows)

@@ -425,11 +425,15 @@ class Lang:
             return "–"
         if kpi in ("revenue", "avg_deal_size", "pipeline_created"):
             return self.money(v)
-        if kpi in ("attainment", "win_rate_count", "win_rate_amount"):
+        if kpi in RATIO_KPIS:
             return self.pct(v, 1)
         if isinstance(v, (float, Decimal)) and float(v) != int(float(v)):
             return self.num(v, 1)
         return self.num(v)
+
+
+# KPIs whose values are fractions of 1, shown as percentages
+RATIO_KPIS = frozenset({"attainment", "win_rate_count", "win_rate_amount"})
 
 
 def _date(d) -> dt.date:

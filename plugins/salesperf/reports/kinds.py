@@ -18,7 +18,7 @@ import psycopg
 from salesperf import config
 from salesperf.reports import KINDS, charts, outbox
 from salesperf.reports import data as d
-from salesperf.reports.i18n import Lang, norm_locale
+from salesperf.reports.i18n import RATIO_KPIS, Lang, norm_locale
 from salesperf.reports.render import XLSX_TYPE, render, to_message
 from salesperf.reports.xlsx import workbook
 
@@ -475,12 +475,15 @@ def _team_xlsx(rows, plans, rewards, ids, names, L: Lang) -> bytes:
     language, ratios as percentages."""
     heads = {"rep_id": "ID", "rep_name": L.t("rep"), "revenue_target": L.t("target")}
     heads |= {"total_score": L.t("total_score"), "grade": L.t("grade")}
-    pct = {"attainment", "win_rate_count"}
+    # a KPI added to the scorecard (docs/rules.md) counts in the score: shown beside the others
+    added = [k for k in config.kpi_labels() if k not in TEAM_COLUMNS and rows and k in rows[0]]
+    at = TEAM_COLUMNS.index("total_score")
+    columns = TEAM_COLUMNS[:at] + added + TEAM_COLUMNS[at:]
     kpi_sheet = (
         L.t("xlsx_kpis"),
-        [heads.get(c) or L.kpi(c) for c in TEAM_COLUMNS],
-        [[r.get(c) for c in TEAM_COLUMNS] for r in rows],
-        ["0.0%" if c in pct else None for c in TEAM_COLUMNS],
+        [heads.get(c) or L.kpi(c) for c in columns],
+        [[r.get(c) for c in columns] for r in rows],
+        ["0.0%" if c in RATIO_KPIS else None for c in columns],
     )
     plan_rows = [  # words from the formatted plan, numbers and dates as they are
         [
