@@ -825,3 +825,36 @@ def test_team_workbook_shows_a_kpi_added_to_the_scorecard(marts, tmp_path, monke
         rows = list(ws.iter_rows(min_row=2))
         assert rows and all(r[cycle].value == 42.5 for r in rows)
         assert all(r[by_amount].number_format == "0.0%" for r in rows)
+
+
+def test_a_kpi_left_out_of_the_total_says_why_instead_of_weight_0(marts, tmp_path):
+    """A KPI left out of the total (no target, no data, or too small a sample) showed its
+    score beside a weight of 0 %: a rep read 80.0 points that gave nothing and no reason.
+    Its weight cell says it does not count and why, in both parts and both languages."""
+    marts.execute(
+        "alter table marts.fct_appraisal_scores add column missing_reason text, "
+        "add column has_data boolean, add column sample_size int, add column min_sample int, "
+        "add column below_min_sample boolean, add column counts_in_total boolean;"
+        "update marts.fct_appraisal_scores set has_data = true, below_min_sample = false, "
+        "counts_in_total = true;"
+        "update marts.fct_appraisal_scores set below_min_sample = true, sample_size = 1, "
+        "min_sample = 3, counts_in_total = false, effective_weight = 0, score = 80 "
+        "where kpi = 'new_customers';"
+        "update marts.fct_appraisal_scores set missing_reason = 'no_target', has_data = false, "
+        "counts_in_total = false, effective_weight = 0, score = null where kpi = 'revenue'"
+    )
+    words = {
+        "zh_CN": ["不计入（无目标）", "不计入（样本 1，至少 3）"],
+        "en": ["not counted (no target)", "not counted (sample 1, minimum 3)"],
+    }
+    msgs = _dry(marts, "monthly_appraisal", "2026-09", tmp_path)
+    assert msgs
+    for msg in msgs:
+        addr = msg["To"].addresses[0].addr_spec
+        (locale,) = marts.execute(
+            "select locale from marts.dim_reps where email = %s", (addr,)
+        ).fetchone()
+        for part in msg.walk():
+            if part.get_content_type() in ("text/plain", "text/html"):
+                body = part.get_content()
+                assert all(w in body for w in words[locale]), (addr, part.get_content_type())

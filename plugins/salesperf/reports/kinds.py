@@ -241,7 +241,7 @@ def monthly_appraisal(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outg
                     "actual": L.kpi_value(sc["kpi"], sc.get("actual")),
                     "target": L.kpi_value(sc["kpi"], sc.get("target")),
                     "score": L.num(sc.get("score"), 1),
-                    "weight": L.pct(sc.get("effective_weight", sc.get("weight"))),
+                    "weight": _weight(sc, L),
                 }
                 for sc in scores.get(rep_id, [])
             ],
@@ -261,6 +261,20 @@ def monthly_appraisal(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outg
         r = render("monthly_appraisal", L, ctx, {"trend": png})
         msg = to_message(r, to=_addr(rep), lang=L)
         yield Outgoing(kind, rep_id, rep["email"], label, r.subject, msg)
+
+
+def _weight(sc: dict, L: Lang) -> str:
+    """A KPI's weight in the total, or why it does not count (its score alone beside 0 %
+    read as points that counted)."""
+    if sc.get("counts_in_total") is not False:
+        return L.pct(sc.get("effective_weight", sc.get("weight")))
+    if sc.get("missing_reason") == "no_target":
+        return L.t("not_counted_no_target")
+    if sc.get("has_data") and sc.get("below_min_sample"):
+        return L.t(
+            "not_counted_sample", n=L.num(sc.get("sample_size")), min=L.num(sc.get("min_sample"))
+        )
+    return L.t("not_counted_no_data")
 
 
 def _rank(rank, of) -> str:
