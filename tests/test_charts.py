@@ -10,7 +10,7 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from salesperf.reports import charts
 
@@ -211,3 +211,19 @@ def test_the_leaderboards_score_axis_is_titled_in_the_readers_words():
     assert len(charts._cache()) == 2
     assert english != chinese  # 得分, or "score" where no font can draw it
     assert charts.leaderboard(["Ann", "Bo"], [70, 50], axis="Score") == english
+
+
+def test_a_month_above_the_trend_axis_says_its_value():
+    """The trend axis ends at 150 %, and 17 % of the medium bench's rep-months are above it
+    (up to 7,578 %): 160 % and 900 % were the same full bar, read as 150 %. A capped bar
+    carries its value; bars under the axis' end are drawn as before."""
+    chart = charts.TrendChart(["26-05", "26-06", "26-07"])
+    assert chart.render([0.5, 1.6, 1.0]) != chart.render([0.5, 9.0, 1.0])
+    assert chart.render([0.5, 1.2, 1.0]) == charts.TrendChart(["26-05", "26-06", "26-07"]).render(
+        [0.5, 1.2, 1.0]
+    )
+    # written on the capped bar: the two images differ only around the middle month
+    capped = Image.open(io.BytesIO(chart.render([0.5, 9.0, 1.0]))).convert("RGB")
+    plain = Image.open(io.BytesIO(chart.render([0.5, 1.5, 1.0]))).convert("RGB")
+    left, _top, right, _bottom = ImageChops.difference(capped, plain).getbbox()
+    assert capped.width * 0.4 < (left + right) / 2 < capped.width * 0.65

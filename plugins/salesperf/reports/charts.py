@@ -131,6 +131,12 @@ class TrendChart(_Blitted):
         (self.line,) = ax.plot(
             range(self.n), [0] * self.n, color=RED, marker="o", lw=1.5, animated=True
         )
+        # a month above the axis' end is drawn to it and says its value on the bar
+        self.over = [
+            ax.text(i, self.YMAX - 14, "", ha="center", va="top", color="white", fontsize=7,
+                    animated=True)
+            for i in range(self.n)
+        ]  # fmt: skip
         ax.axhline(100, color=GREY, lw=1, ls="--")
         ax.set_xticks(range(self.n), months)
         ax.set_ylim(0, self.YMAX)
@@ -141,11 +147,15 @@ class TrendChart(_Blitted):
     def render(self, attainment: list[float | None]) -> bytes:
         """A month without attainment (no target) has no bar and no point: the line breaks
         there instead of dropping to 0 %, which is what a month with nothing won shows."""
-        vals = [min(float(v) * 100, self.YMAX) if v is not None else math.nan for v in attainment]
+        pcts = [float(v) * 100 if v is not None else math.nan for v in attainment]
+        vals = [p if math.isnan(p) else min(p, self.YMAX) for p in pcts]
         for bar, v in zip(self.bars, vals, strict=True):
             bar.set_height(0.0 if math.isnan(v) else v)
         self.line.set_ydata(vals)
-        return self._draw([*self.bars, self.line])
+        over = [t for t, p in zip(self.over, pcts, strict=True) if p > self.YMAX]
+        for t, p in zip(self.over, pcts, strict=True):
+            t.set_text(f"{p:,.0f}%")
+        return self._draw([*self.bars, self.line, *over])
 
 
 CACHE_SIZE = 32
