@@ -227,3 +227,16 @@ def test_a_month_above_the_trend_axis_says_its_value():
     plain = Image.open(io.BytesIO(chart.render([0.5, 1.5, 1.0]))).convert("RGB")
     left, _top, right, _bottom = ImageChops.difference(capped, plain).getbbox()
     assert capped.width * 0.4 < (left + right) / 2 < capped.width * 0.65
+
+
+def test_pacing_amounts_read_as_amounts_not_in_scientific_notation(monkeypatch):
+    """A medium rep's month target is around a million: the axis read "0.0 0.2 … 1.2" with
+    "1e6" in the corner. Amounts are written out with thousands separators."""
+    monkeypatch.setattr(charts, "_png", lambda fig: fig)  # the figure instead of its PNG
+    fig = charts.pacing(1_250_000, 800_000, 650_000, 1_100_000)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ax.xaxis.get_offset_text().get_text() == ""
+    assert "1,000,000" in ticks or "1,200,000" in ticks, ticks
+    assert all(float(t.replace(",", "")) % 1 == 0 for t in ticks)

@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from matplotlib.transforms import ScaledTranslation  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -334,6 +335,9 @@ def pacing(
     y = list(range(len(vals)))[::-1]
     ax.barh(y, vals, color=colors)
     ax.set_yticks(y, names)
+    # amounts as amounts (1,000,000), not "0.0 … 1.2" and "1e6" in the corner
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     _fixed_layout(fig, left=_label_inches(names))
     return _png(fig)
 
