@@ -240,3 +240,7 @@ def test_pacing_amounts_read_as_amounts_not_in_scientific_notation(monkeypatch):
     assert ax.xaxis.get_offset_text().get_text() == ""
     assert "1,000,000" in ticks or "1,200,000" in ticks, ticks
     assert all(float(t.replace(",", "")) % 1 == 0 for t in ticks)
+    empty = charts.pacing(0, 0, 0, None)  # a new rep's first day: no "-0" ticks
+    empty.canvas.draw()
+    assert [t.get_text() for t in empty.axes[0].get_xticklabels()][0] == "0"
+    assert not any(t.get_text().startswith("-") for t in empty.axes[0].get_xticklabels())

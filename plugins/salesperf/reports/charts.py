@@ -337,7 +337,9 @@ def pacing(
     ax.set_yticks(y, names)
     # amounts as amounts (1,000,000), not "0.0 … 1.2" and "1e6" in the corner
     ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{round(v):,}"))
+    if not any(vals):  # nothing yet: an axis from 0, not one around it
+        ax.set_xlim(0, 1)
     _fixed_layout(fig, left=_label_inches(names))
     return _png(fig)
 
