@@ -18,7 +18,7 @@ STAGES = [
     "generate_demo_crm", "baseline_plain_copy", "extract_load", "dbt_full_build",
     "dbt_full_rebuild", "validation_whole_tables", "baseline_sql_transform", "source_advance_1_day",
     "incremental_daily_run", "incremental_run_no_changes", "validation_daily",
-    "render_monthly_emails",
+    "render_monthly_emails", "baseline_dbt_empty_warehouse",
 ]  # fmt: skip
 
 
@@ -35,8 +35,14 @@ def test_bench_small_runs_every_stage(server, tmp_path):
     stages = {s["name"]: s for s in result["stages"]}
     assert list(stages) == STAGES
     for name, s in stages.items():
-        assert s["rows"] > 0, name
+        assert s["rows"] > 0 or name == "baseline_dbt_empty_warehouse", name
         assert s["seconds"] > 0 and s["peak_rss_mb"] > 0, name
+    # dbt's own cost: the daily build of every node of the project on a warehouse with no
+    # rows, in a database of its own that is gone afterwards
+    empty = stages["baseline_dbt_empty_warehouse"]
+    assert empty["rows"] == 0 and empty["detail"]["nodes"] > 100
+    assert {"table", "incremental", "test"} <= set(empty["detail"]["dbt_node_seconds"])
+    assert "empty_warehouse_build_vs_full" in result["ratios"]
     # The load moved exactly the rows the plain COPY moved, minus rows the CRM soft-deleted.
     assert 0 < stages["extract_load"]["rows"] <= stages["baseline_plain_copy"]["rows"]
     # where the dbt time went is recorded for every dbt stage
@@ -83,6 +89,11 @@ def test_bench_small_runs_every_stage(server, tmp_path):
 
     with wh.connect(bench_db) as conn:
         assert conn.execute("select count(*) from marts.dim_reps").fetchone()[0] > 0
+    with wh.connect(server) as conn:
+        left = conn.execute(
+            "select 1 from pg_database where datname = %s", (bench_db.dbname + "_empty",)
+        ).fetchone()
+    assert left is None
     wh.drop_database(server, bench_db.dbname)
     wh.drop_database(server, bench_db.dbname + "_democrm")
 

@@ -5,8 +5,9 @@ Stages: generate the demo CRM, extract + load, dbt full build, validation of eve
 (landing and marts, the first run), one day of change (`advance --days 1`) followed by the
 incremental extract + build and the day's validation (landing rows written since the last
 run, marts whole), and rendering every rep's and manager's monthly e-mail (dry run).
-Baselines: a plain ``COPY`` of the same source rows into unindexed tables (load), and one
-hand-written SQL statement for monthly revenue, won count and win rate per rep (transform).
+Baselines: a plain ``COPY`` of the same source rows into unindexed tables (load), one
+hand-written SQL statement for monthly revenue, won count and win rate per rep (transform),
+and the daily ``dbt build`` on a warehouse with no rows (what dbt itself costs per run).
 
 Everything runs in a database of its own (``<warehouse db>_bench_<size>``), so a demo or a
 developer's data is never touched. Results go to ``.local/bench/`` as JSON and Markdown.
@@ -63,6 +64,8 @@ REPORTED = {
     "transform_vs_sql_baseline": "dbt full build / the hand-written SQL transform",
     "first_build_vs_full": "a new warehouse's first full build (creates the landing indexes) "
     "/ full build",
+    "empty_warehouse_build_vs_full": "the daily dbt build on a warehouse with no rows (what dbt "
+    "itself costs) / full build",
 }
 
 
@@ -426,9 +429,47 @@ def run(size: str = "small", seed: int = 42, out_dir: Path | None = None) -> Ben
         st.rows = n
         st.note = f"monthly appraisal + team report for {period}, dry run (.eml)"
 
+    # What dbt itself costs: the same daily build on a warehouse with no rows, built once
+    # beforehand (not timed). Reported beside the daily run, no budget.
+    empty, empty_paths = _empty_warehouse(server, name + "_empty", work)
+    try:
+        with measure(result, "baseline_dbt_empty_warehouse") as st:
+            dbt_runner.transform(empty, vars_yaml=DBT_VARS, **empty_paths)
+            st.detail = {
+                "nodes": len(_run_results(empty_paths["target_path"])),
+                "dbt_node_seconds": _dbt_node_seconds(empty_paths["target_path"]),
+            }
+            st.note = (
+                "the daily dbt build on a warehouse with no rows at all: every node still runs "
+                f"({st.detail['nodes']} nodes: dbt's start, each model's materialization and "
+                "hooks, each test), so no daily build of this project costs less"
+            )
+    finally:
+        wh.drop_database(server, empty.dbname)
+
     _verdicts(result)
     _write(result, out_dir or config.LOCAL_DIR / "bench")
     return result
+
+
+def _empty_warehouse(server: wh.Warehouse, dbname: str, work: Path) -> tuple[wh.Warehouse, dict]:
+    """A new warehouse with empty landing tables, built once by dbt (seeds, snapshots,
+    models, tests) with the bench's vars, so that its next ``dbt build`` is a daily one:
+    incremental, seeds left out, the project's parse reused."""
+    from salesperf import dbt as dbt_runner
+    from salesperf.landing.migrations import migrate
+
+    empty = wh.create_database(server, dbname, drop_first=True)
+    with wh.connect(empty) as conn:
+        migrate(conn)
+        conn.commit()
+    paths = {"target_path": work / "dbt_target_empty", "log_path": work / "dbt_logs_empty"}
+    dbt_runner.transform(empty, full_refresh=True, vars_yaml=DBT_VARS, **paths)
+    return empty, paths
+
+
+def _run_results(target_path: Path) -> list[dict]:
+    return json.loads((Path(target_path) / "run_results.json").read_text())["results"]
 
 
 def _incremental_run(target: wh.Warehouse, dbt_paths: dict) -> tuple[int, dict]:
@@ -550,6 +591,11 @@ def _verdicts(result: BenchResult) -> None:
         ),
         "first_build_vs_full": (
             _ratio(s("dbt_full_build").seconds, full) if "dbt_full_rebuild" in names else None
+        ),
+        "empty_warehouse_build_vs_full": (
+            _ratio(s("baseline_dbt_empty_warehouse").seconds, full)
+            if "baseline_dbt_empty_warehouse" in names
+            else None
         ),
     }
     for key, value in values.items():
