@@ -153,9 +153,11 @@ class TrendChart(_Blitted):
         for bar, v in zip(self.bars, vals, strict=True):
             bar.set_height(0.0 if math.isnan(v) else v)
         self.line.set_ydata(vals)
-        over = [t for t, p in zip(self.over, pcts, strict=True) if p > self.YMAX]
+        over = []  # only capped months' labels are set and drawn
         for t, p in zip(self.over, pcts, strict=True):
-            t.set_text(f"{p:,.0f}%")
+            if p > self.YMAX:
+                t.set_text(f"{p:,.0f}%")
+                over.append(t)
         return self._draw([*self.bars, self.line, *over])
 
 

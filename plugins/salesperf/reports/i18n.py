@@ -268,6 +268,10 @@ ACTIVITY_LABELS = {
     },
 }
 
+# KPIs whose values are fractions of 1, shown as percentages
+RATIO_KPIS = frozenset({"attainment", "win_rate_count", "win_rate_amount"})
+
+
 # The canonical funnel stages of the marts (seed stage_order, column funnel_stage).
 STAGE_LABELS = {
     "zh_CN": {
@@ -436,10 +440,6 @@ class Lang:
         if isinstance(v, (float, Decimal)) and float(v) != int(float(v)):
             return self.num(v, 1)
         return self.num(v)
-
-
-# KPIs whose values are fractions of 1, shown as percentages
-RATIO_KPIS = frozenset({"attainment", "win_rate_count", "win_rate_amount"})
 
 
 def _date(d) -> dt.date:
