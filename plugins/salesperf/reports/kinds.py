@@ -571,7 +571,7 @@ def reward(conn, period: str | None = None, skip: Skip = _no_skip) -> Iterator[O
             continue
         L = _lang(rep)
         item = _fmt_reward(w, L)
-        pl = L.period(w.get("period_type"), w["period_start"])
+        pl = item["period"]  # period_start is set: the outbox label above needs it
         claw = "clawback_" if item["is_clawback"] else ""
         ctx = {
             "subject": L.t(f"reward_{claw}subject", title=item["title"] or ""),
