@@ -304,14 +304,17 @@ class _Funnel(_Blitted):
         return self._draw([*self.bars, *self.numbers])
 
 
-def funnel(stages: list[str], entries: list[int]) -> bytes:
-    """One centred bar per stage, as wide as its entries, with the count written on it."""
+def funnel(stages: list[str], entries: list[int], fallbacks: Sequence[str] | None = None) -> bytes:
+    """One centred bar per stage, as wide as its entries, with the count written on it.
+    A stage name the fonts cannot draw shows its ``fallbacks`` entry (e.g. the English
+    name), else "stage N"."""
     if not stages:
         fig, ax = _figure(5.2, 1.2)
         ax.set_xticks([])
         _fixed_layout(fig, bottom=0.1)
         return _png(fig)
-    labels = tuple(label(s, f"stage {i + 1}") for i, s in enumerate(stages))
+    fallbacks = fallbacks or [f"stage {i + 1}" for i in range(len(stages))]
+    labels = tuple(label(s, f) for s, f in zip(stages, fallbacks, strict=True))
     chart = _cached(("funnel", labels), lambda: _Funnel(labels))
     return chart.render([float(e or 0) for e in entries])
 

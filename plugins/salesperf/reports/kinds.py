@@ -469,12 +469,10 @@ def team_report(conn, period: str, skip: Skip = _no_skip) -> Iterator[Outgoing]:
         if fun:
             en = Lang("en")
             images["funnel"] = charts.funnel(
-                # in English where the chart has no font for the reader's words
-                [
-                    charts.label(L.stage(f["funnel_stage"]), en.stage(f["funnel_stage"]))
-                    for f in fun
-                ],
+                [L.stage(f["funnel_stage"]) for f in fun],
                 [f.get("entries") for f in fun],
+                # in English where the chart has no font for the reader's words
+                fallbacks=[en.stage(f["funnel_stage"]) for f in fun],
             )
         r = render("team_report", L, ctx, images)
         r.attachments.append(
