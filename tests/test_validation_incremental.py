@@ -141,6 +141,53 @@ def test_a_failed_suite_is_validated_whole_next_time(db, gx_root, tmp_path, monk
     assert {s.details["incremental"]["reason"] for s in forced.suites} == {"asked for"}
 
 
+_NEW_ACTIVITY = (
+    "insert into raw.activities (id, activity_type, owner_id, occurred_at, duration_minutes,"
+    " _source, _batch_id) values ('{id}', 'call', 'u2', now() - interval '1 day', {minutes},"
+    " 'demo', 'b2')"
+)
+
+
+def _activities_batch(result) -> int:
+    [suite] = [s for s in result.suites if s.suite == "landing.activities"]
+    assert suite.details["incremental"]["mode"] == "incremental"
+    return suite.details["incremental"]["batch_rows"]
+
+
+def test_a_transaction_running_here_has_its_rows_checked_by_the_next_run(db, gx_root, tmp_path):
+    """A row written by a transaction still open when a run starts is invisible to that run:
+    the next run must read it, however long ago the row was written."""
+    docs = tmp_path / "docs"
+    with psycopg.connect(db.url) as writer:  # a transaction of its own, left open
+        writer.execute(_NEW_ACTIVITY.format(id="late", minutes=-5))
+        assert _run(db, gx_root, docs).success  # the bad row is not committed yet
+    # committed when the block ends
+    after = _run(db, gx_root, docs)
+    assert _activities_batch(after) == 1
+    assert not after.success
+    [failure] = [f for s in after.failed_suites for f in s.failures]
+    assert [r["id"] for r in failure["sample_rows"]] == ["late"]
+
+
+def test_a_transaction_in_another_database_does_not_widen_the_next_batch(
+    db, server, gx_root, tmp_path
+):
+    """A transaction running in another database of the same server (Airflow's metadata,
+    another warehouse) cannot write here, so the next run does not re-check the rows this
+    database wrote while it ran. It did, as long as the server's oldest transaction was the
+    bound: a suite re-checked every row written since any session anywhere began one."""
+    docs = tmp_path / "docs"
+    with psycopg.connect(server.url) as elsewhere:  # not this database
+        elsewhere.execute("select pg_current_xact_id()")  # holds a transaction id, stays open
+        with wh.connect(db, autocommit=True) as conn:
+            conn.execute(_NEW_ACTIVITY.format(id="n1", minutes=5))
+        assert _run(db, gx_root, docs).success
+        with wh.connect(db, autocommit=True) as conn:
+            conn.execute(_NEW_ACTIVITY.format(id="n2", minutes=5))
+        assert _activities_batch(_run(db, gx_root, docs)) == 1  # n2 only, not n1 again
+        elsewhere.rollback()
+
+
 def test_data_docs_render_the_runs_own_pages_once(db, gx_root, tmp_path):
     docs = tmp_path / "docs"
     runs = [run_layer("landing", warehouse=db, gx_root=gx_root, docs_dir=docs) for _ in range(2)]

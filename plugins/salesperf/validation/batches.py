@@ -8,10 +8,10 @@ expectation then reads that small table instead of scanning millions of rows aga
 
 Changed rows are found by the transaction that wrote them (``xmin``), not by ``_extracted_at``
 or ``_batch_id``: whatever writes a row, loader or hand-made fix, gives it a new ``xmin``.
-Each run records the oldest transaction still running when it started (its snapshot's
-``xmin``); every transaction older than that had committed or aborted before the run read
-anything, so a row version it wrote was seen by that run. The next run re-checks the rows
-written by that transaction or any later one.
+Each run records the oldest transaction that may still write to this database when it started
+(:func:`oldest_xid_writing_here`); every transaction older than that had committed or aborted
+before the run read anything, so a row version it wrote was seen by that run. The next run
+re-checks the rows written by that transaction or any later one.
 
 Checks that are not about single rows stay whole-table and cheap: the primary key and the
 column types are catalog lookups of the landing table, and the live row count is counted
@@ -89,12 +89,37 @@ def force_full() -> bool:
     return os.environ.get("SALESPERF_DQ_FULL", "").lower() in {"1", "true", "yes"}
 
 
-def snapshot_xmin(conn) -> int:
-    """The oldest transaction id still running now (64-bit, with epoch)."""
-    (xmin,) = conn.execute(
-        "select pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    ).fetchone()
-    return xmin
+# The running transactions of the server's snapshot (cluster-wide), less those that
+# pg_stat_activity shows running in another database: a transaction there cannot write
+# here. What is left is conservative: a top-level transaction of this database, a
+# prepared one, a subtransaction, or one that ended between the two reads (then what it
+# wrote here is committed, or gone, before anything is read). With none left, the
+# snapshot's xmax: the next transaction id.
+_OLDEST_XID_WRITING_HERE = """
+    with snap as (select pg_current_snapshot() as s),
+    elsewhere as (
+        select a.backend_xid::text::bigint as xid32
+        from pg_stat_activity a
+        where a.backend_xid is not null
+          and a.datid <> (select oid from pg_database where datname = current_database())
+    )
+    select coalesce(
+        (select min(x::text::bigint)
+         from snap, pg_snapshot_xip(snap.s) as x
+         where x::text::bigint % 4294967296 not in (select xid32 from elsewhere)),
+        (select pg_snapshot_xmax(s)::text::bigint from snap)
+    )
+"""
+
+
+def oldest_xid_writing_here(conn) -> int:
+    """The oldest transaction id (64-bit, with epoch) that may still write to this database.
+
+    Not the snapshot's ``xmin``, which is the oldest running transaction of the whole server:
+    a long transaction in another database (Airflow's metadata, another warehouse on the same
+    server) would otherwise make every landing batch re-check rows written while it ran."""
+    (xid,) = conn.execute(_OLDEST_XID_WRITING_HERE).fetchone()
+    return xid
 
 
 def fingerprint(suite) -> str:

@@ -117,7 +117,7 @@ def run_layer(
     with wh.connect(warehouse, autocommit=True) as conn:
         conn.execute(f"set jit = off; set work_mem = '{gx_context.WORK_MEM}'")
         # before anything is read: the next run re-checks rows written from here on
-        next_since_xid = batches.snapshot_xmin(conn)
+        next_since_xid = batches.oldest_xid_writing_here(conn)
         started = dt.datetime.now(dt.UTC)
         plans: dict[str, batches.Plan] = {}
         fingerprints: dict[str, str] = {}
