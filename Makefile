@@ -30,8 +30,14 @@ $(STAMP): requirements.lock pyproject.toml
 demo: setup
 	$(BIN)/salesperf demo
 
+# The suite runs in parallel workers (pytest-xdist), one per core by default; a test file
+# goes whole to one worker (--dist loadfile), so a module's warehouse fixture is built once.
+# Every test works in databases of its own, so workers never share data. TEST_WORKERS=0
+# runs everything in this one process (e.g. to use a debugger).
+TEST_WORKERS ?= auto
+
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,3 +21,23 @@ def test_the_heavy_libraries_are_installed_with_bytecode(module):
         f"{module} has no compiled bytecode ({cached}); reinstall with "
         "`rm .venv/.salesperf-installed && make setup`"
     )
+
+
+@pytest.mark.parametrize(("workers", "expected"), [(None, "-n auto"), ("0", "-n 0")])
+def test_make_test_runs_the_suite_in_workers_a_file_each(workers, expected):
+    """`make test` spreads the suite over one worker per core (TEST_WORKERS=0: one process),
+    each test file whole on one worker, so a module's warehouse fixture is built once."""
+    repo = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k not in {"TEST_WORKERS", "PYTEST_ARGS"}}
+    if workers is not None:
+        env["TEST_WORKERS"] = workers
+    out = subprocess.run(
+        ["make", "-n", "test", "PYTEST_ARGS=-x"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    [line] = [ln for ln in out.splitlines() if "-m pytest" in ln]
+    assert f"{expected} --dist loadfile -x" in line, line
