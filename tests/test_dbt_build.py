@@ -274,6 +274,20 @@ def test_a_days_landing_changes_are_found_through_indexes(demo):
     assert "Index Cond" in by_index["activities_deleted_idx"], plan
 
 
+@pytest.mark.parametrize("model", ["int_targets__quarters", "int_targets__months_by_node"])
+def test_target_splits_subtract_the_entered_periods_in_one_pass(demo, model):
+    """What the entered quarters of a year (months of a quarter) already hold is one join and
+    one aggregate. It was a subquery per year (quarter) row, which PostgreSQL runs once per
+    row over every entered period: quadratic in the number of nodes with targets (0.22 s
+    against 0.008 s for the month split of the medium bench, same 2,868 rows)."""
+    db, target = demo["db"], demo["target"]
+    compiled = next((target / "compiled").rglob(f"{model}.sql"))
+    with wh.connect(db) as conn:
+        [[plan]] = conn.execute(f"explain (format json) {compiled.read_text()}").fetchone()
+    per_row = [n for n in _plan_nodes(plan["Plan"]) if n.get("Parent Relationship") == "SubPlan"]
+    assert not per_row, per_row
+
+
 def test_incremental_models_read_their_watermark_from_an_index(demo):
     """Each incremental model whose watermark is `max(_extracted_at)` keeps an index on that
     column (post-hook), so reading the watermark, once per hook that needs it, does not scan

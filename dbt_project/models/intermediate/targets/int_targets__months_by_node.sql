@@ -7,18 +7,37 @@ with explicit_months as (
 
 ),
 
+-- What the entered months of each quarter hold. A join and one aggregate, not a subquery
+-- per quarter: that scanned every entered month once per quarter row (quadratic in the
+-- number of reps).
+entered as (
+
+    select
+        quarters.level,
+        quarters.level_key,
+        quarters.metric,
+        quarters.quarter_start,
+        sum(m.target_value) as target_value
+    from {{ ref('int_targets__quarters') }} as quarters
+    inner join explicit_months as m
+        on m.level = quarters.level and m.level_key = quarters.level_key
+            and m.metric = quarters.metric
+            and m.period_start >= quarters.quarter_start
+            and m.period_start < quarters.quarter_start + interval '3 month'
+    group by quarters.level, quarters.level_key, quarters.metric, quarters.quarter_start
+
+),
+
 quarters as (
 
     select
         quarters.*,
-        quarters.target_value - coalesce((
-            select sum(m.target_value) from explicit_months as m
-            where m.level = quarters.level and m.level_key = quarters.level_key
-                and m.metric = quarters.metric
-                and m.period_start >= quarters.quarter_start
-                and m.period_start < quarters.quarter_start + interval '3 month'
-        ), 0) as amount
+        quarters.target_value - coalesce(entered.target_value, 0) as amount
     from {{ ref('int_targets__quarters') }} as quarters
+    left join entered
+        on entered.level = quarters.level and entered.level_key = quarters.level_key
+            and entered.metric = quarters.metric
+            and entered.quarter_start = quarters.quarter_start
 
 ),
 

@@ -19,18 +19,36 @@ quarter_weights as (
 
 ),
 
+-- What the entered quarters of each year hold: a join and one aggregate, not a subquery per
+-- year (see int_targets__months_by_node).
+entered as (
+
+    select
+        years.level,
+        years.level_key,
+        years.metric,
+        years.period_start,
+        sum(q.target_value) as target_value
+    from explicit as years
+    inner join explicit as q
+        on q.level = years.level and q.level_key = years.level_key
+            and q.metric = years.metric and q.period_type = 'quarter'
+            and q.period_start >= years.period_start
+            and q.period_start < years.period_start + interval '1 year'
+    where years.period_type = 'year'
+    group by years.level, years.level_key, years.metric, years.period_start
+
+),
+
 years as (
 
     select
         years.*,
-        years.target_value - coalesce((
-            select sum(q.target_value) from explicit as q
-            where q.level = years.level and q.level_key = years.level_key
-                and q.metric = years.metric and q.period_type = 'quarter'
-                and q.period_start >= years.period_start
-                and q.period_start < years.period_start + interval '1 year'
-        ), 0) as amount
+        years.target_value - coalesce(entered.target_value, 0) as amount
     from explicit as years
+    left join entered
+        on entered.level = years.level and entered.level_key = years.level_key
+            and entered.metric = years.metric and entered.period_start = years.period_start
     where years.period_type = 'year'
 
 ),
