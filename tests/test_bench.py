@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ STAGES = [
 @pytest.mark.slow
 def test_bench_small_runs_every_stage(server, tmp_path):
     env = {**os.environ, **server.env()}
+    left_in_tmp = set(Path(tempfile.gettempdir()).glob("salesperf-bench-*"))
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("salesperf")), "bench", "--size", "small",
          "--out", str(tmp_path)],
@@ -32,6 +34,12 @@ def test_bench_small_runs_every_stage(server, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((tmp_path / "latest-small.json").read_text())
+    # the run's working files sit beside its results (the next run replaces them), not in
+    # /tmp, where every run used to leave 34 MB behind
+    assert set(Path(tempfile.gettempdir()).glob("salesperf-bench-*")) <= left_in_tmp
+    work = tmp_path / "work-small"
+    assert (work / "dbt_target" / "run_results.json").is_file()
+    assert list((work / "eml").rglob("*.eml"))
     stages = {s["name"]: s for s in result["stages"]}
     assert list(stages) == STAGES
     for name, s in stages.items():

@@ -21,7 +21,6 @@ import logging
 import os
 import platform
 import shutil
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -314,7 +313,12 @@ def run(size: str = "small", seed: int = 42, out_dir: Path | None = None) -> Ben
     with wh.connect(target) as conn:
         result = BenchResult(size, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                              machine_info(conn))  # fmt: skip
-    work = Path(tempfile.mkdtemp(prefix=f"salesperf-bench-{size}-"))
+    out_dir = out_dir or config.LOCAL_DIR / "bench"
+    # The run's working files (dbt's target and logs, GX, the rendered e-mails), kept for
+    # reading until the next run of the same size replaces them: never left behind in /tmp.
+    work = out_dir / f"work-{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
     dbt_paths = {"target_path": work / "dbt_target", "log_path": work / "dbt_logs"}
 
     with measure(result, "generate_demo_crm") as st:
@@ -449,7 +453,7 @@ def run(size: str = "small", seed: int = 42, out_dir: Path | None = None) -> Ben
         wh.drop_database(server, empty.dbname)
 
     _verdicts(result)
-    _write(result, out_dir or config.LOCAL_DIR / "bench")
+    _write(result, out_dir)
     return result
 
 
