@@ -91,10 +91,10 @@ def force_full() -> bool:
 
 # The running transactions of the server's snapshot (cluster-wide), less those that
 # pg_stat_activity shows running in another database: a transaction there cannot write
-# here. What is left is conservative: a top-level transaction of this database, a
-# prepared one, a subtransaction, or one that ended between the two reads (then what it
-# wrote here is committed, or gone, before anything is read). With none left, the
-# snapshot's xmax: the next transaction id.
+# here. What is left is conservative: a transaction of this database, a prepared one (not
+# in pg_stat_activity), or one that ended between the two reads (then what it wrote here
+# is committed, or gone, before anything is read). With none left, the snapshot's xmax:
+# the next transaction id.
 _OLDEST_XID_WRITING_HERE = """
     with snap as (select pg_current_snapshot() as s),
     elsewhere as (
