@@ -474,6 +474,7 @@ def _empty_warehouse(server: wh.Warehouse, dbname: str, work: Path) -> tuple[wh.
 
 
 def _run_results(target_path: Path) -> list[dict]:
+    """The node results of the last dbt invocation with this target path."""
     return json.loads((Path(target_path) / "run_results.json").read_text())["results"]
 
 
@@ -541,10 +542,9 @@ def _validate(st: Stage, target: wh.Warehouse, gx_root: Path, docs_dir: Path, wh
 
 def _slowest_dbt_nodes(target_path: Path, top: int = 12) -> dict[str, float]:
     """The ``top`` slowest nodes of the last dbt invocation (from its run_results.json)."""
-    path = Path(target_path) / "run_results.json"
-    if not path.exists():
+    if not (Path(target_path) / "run_results.json").exists():
         return {}
-    results = json.loads(path.read_text()).get("results", [])
+    results = _run_results(target_path)
     timed = sorted(results, key=lambda r: r.get("execution_time") or 0, reverse=True)[:top]
     return {r["unique_id"]: round(r.get("execution_time") or 0, 2) for r in timed}
 
@@ -555,7 +555,7 @@ def _dbt_node_seconds(target_path: Path) -> dict[str, float]:
     wall time; it says where the work is."""
     target_path = Path(target_path)
     try:
-        results = json.loads((target_path / "run_results.json").read_text())["results"]
+        results = _run_results(target_path)
         nodes = json.loads((target_path / "manifest.json").read_text())["nodes"]
     except (OSError, ValueError, KeyError):
         return {}
